@@ -1,0 +1,42 @@
+"""The one place that defines sizes, names and paths shared by training, serving and tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+IMAGE_SIZE = 28  # MNIST images are 28x28 ...
+DIGIT_BOX = 20  # ... with the ink's bounding box scaled to fit 20x20 inside them.
+NUM_CLASSES = 10
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_MODEL = "cnn"
+
+DATA_DIR_ENV = "MNIST_DATA_DIR"
+
+# Files that scripts/train.py writes into each model folder and the app reads.
+MODEL_FILE = "model.keras"
+HISTORY_FILE = "history.json"
+METRICS_FILE = "metrics.json"
+MISTAKES_FILE = "mistakes.json"
+CALIBRATION_FILE = "calibration.json"
+
+# Below this top-class probability a prediction is reported as "unsure"; a model folder's
+# calibration.json (written by scripts/calibrate.py) overrides it.
+DEFAULT_UNSURE_THRESHOLD = 0.6
+
+
+def data_dir_from_env() -> Path | None:
+    """The MNIST folder named by MNIST_DATA_DIR, or None when the variable is unset or empty."""
+    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(value) if value else None
+
+
+def model_dir(name_or_path: str | os.PathLike) -> Path:
+    """A shipped preset name ("cnn") or a folder path -> the model folder."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir() or os.sep in str(name_or_path):
+        return candidate
+    return MODELS_DIR / str(name_or_path)

@@ -1,0 +1,170 @@
+"""From any picture of a digit to the 28x28 image MNIST would have made of it.
+
+MNIST's recipe: the ink's bounding box scaled to fit 20x20 keeping its aspect ratio,
+anti-aliased, then placed in 28x28 so that its centre of mass sits at the centre. We add one
+step MNIST did not need: bringing the stroke width near MNIST's pen, so that hairline and
+very thick brushes both look like the digits the model learned from.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mnist_core.config import DIGIT_BOX, IMAGE_SIZE
+
+MAX_SIDE = 1024  # larger inputs are first shrunk: bounded time, no loss for a drawing
+MIN_CONTRAST = 0.12  # ink this faint against the background is noise, not a drawing
+INK_THRESHOLD = 0.35  # on the 0-1 ink scale: what counts as ink for boxes and components
+MNIST_STROKE_RATIO = 2.5 / DIGIT_BOX  # MNIST's median stroke is ~2.5 px in its 20 px box
+STROKE_TOLERANCE = 1.3  # strokes within this factor of MNIST's are left alone
+MNIST_CENTRE = 14.0  # measured: MNIST's mean centre of mass is (14.0, 14.0) in pixel indices
+
+
+def to_float_image(image: np.ndarray) -> np.ndarray:
+    """Any numeric array (H, W), (H, W, 1|2|3|4) -> float32 (H, W, C) in [0, 1]; ValueError if unusable."""
+    array = np.asarray(image)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"image must be a numeric array, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise ValueError("image must hold real numbers, not complex ones")
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(
+            f"image must be (height, width) or (height, width, 1-4 channels), got shape {array.shape}"
+        )
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"image is empty (shape {array.shape})")
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ValueError("image contains NaN or infinite values")
+        array = array.astype(np.float32)
+        return np.clip(array / 255.0 if array.max() > 1.0 else array, 0.0, 1.0)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    # Other integer types: 16-bit images use their full range, anything else is taken as 0-255.
+    scale = 65535.0 if array.dtype == np.uint16 else 255.0
+    return np.clip(array.astype(np.float32) / scale, 0.0, 1.0)
+
+
+def shrink_if_huge(image: np.ndarray) -> np.ndarray:
+    """float32 (H, W, C) -> the same, area-downscaled so the longer side is at most MAX_SIDE."""
+    longest = max(image.shape[:2])
+    if longest <= MAX_SIDE:
+        return image
+    scale = MAX_SIDE / longest
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return shrunk.reshape(size[1], size[0], image.shape[2])
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """float32 (H, W, C) in [0, 1] -> float32 (H, W) ink strength in [0, 1], background 0.
+
+    A transparent background makes alpha the ink (whatever the stroke colour). Otherwise the
+    background is the median gray level, so dark-on-light and light-on-dark both work.
+    """
+    channels = image.shape[2]
+    color = image[..., : 3 if channels >= 3 else 1]
+    if channels in (2, 4):
+        alpha = image[..., -1]
+        if np.median(alpha) < 0.5:  # mostly transparent: strokes are the opaque part
+            return alpha.astype(np.float32)
+        color = color * alpha[..., None] + (1.0 - alpha[..., None])  # composite over white
+    gray = color[..., 0] if color.shape[2] == 1 else cv2.cvtColor(color, cv2.COLOR_RGB2GRAY)
+    background = float(np.median(gray))
+    ink = background - gray if background > 0.5 else gray - background
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        return np.zeros_like(gray, dtype=np.float32)
+    return np.clip(ink / strongest, 0.0, 1.0).astype(np.float32)
+
+
+def image_to_ink(image: np.ndarray) -> np.ndarray:
+    """Any image array (see to_float_image) -> float32 (H', W') ink map in [0, 1], H', W' <= MAX_SIDE."""
+    return ink_map(shrink_if_huge(to_float_image(image)))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """bool (H, W) ink mask -> typical stroke width in pixels (twice the median ridge distance)."""
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    ridge = (inside > 0) & (inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)))
+    if not ridge.any():
+        return 0.0
+    return float(2.0 * np.median(inside[ridge]))
+
+
+def set_stroke_width(ink: np.ndarray) -> np.ndarray:
+    """float32 (h, w) ink of one digit -> float32 (h', w') with strokes near MNIST's relative width.
+
+    Thickening and thinning offset the shape's signed distance field, which is exact for any
+    brush size and costs the same whatever the amount; edges come out anti-aliased.
+    """
+    mask = ink >= INK_THRESHOLD
+    if not mask.any():
+        return ink
+    height, width = mask.shape
+    longest = max(height, width)
+    current = stroke_width(mask)
+    target = MNIST_STROKE_RATIO * longest
+    if target / STROKE_TOLERANCE <= current <= target * STROKE_TOLERANCE:
+        return ink
+    # Offsetting by r changes the box by 2r as well: solve (current + 2r) / (longest + 2r) = ratio.
+    offset = (MNIST_STROKE_RATIO * longest - current) / (2.0 * (1.0 - MNIST_STROKE_RATIO))
+    if offset < 0:
+        offset = max(offset, -0.45 * current)  # never thin a stroke away entirely
+    margin = int(np.ceil(max(offset, 0))) + 2
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), margin, margin, margin, margin, cv2.BORDER_CONSTANT, 0)
+    inside = cv2.distanceTransform(padded, cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform(1 - padded, cv2.DIST_L2, 5)
+    signed = np.where(padded > 0, inside - 0.5, 0.5 - outside)
+    return np.clip(signed + offset + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    """float32 (H, W) -> float32 (h, w), the bounding box of the pixels that hold any ink."""
+    rows = np.flatnonzero(ink.max(axis=1) > 0.05)
+    cols = np.flatnonzero(ink.max(axis=0) > 0.05)
+    if rows.size == 0:
+        return ink[:0, :0]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def fit_box(ink: np.ndarray) -> np.ndarray:
+    """float32 (h, w) cropped digit -> float32 (h', w') with max(h', w') = 20, aspect kept, anti-aliased."""
+    height, width = ink.shape
+    scale = DIGIT_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(ink, size, interpolation=interpolation), 0.0, 1.0)
+
+
+def place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
+    """float32 (h, w) with h, w <= 20 -> float32 (28, 28), centre of mass moved to MNIST's centre."""
+    height, width = digit.shape
+    total = float(digit.sum())
+    if total <= 0:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    rows, cols = np.indices(digit.shape)
+    centre_row = float((digit * rows).sum() / total)
+    centre_col = float((digit * cols).sum() / total)
+    top = int(round(MNIST_CENTRE - centre_row))
+    left = int(round(MNIST_CENTRE - centre_col))
+    # Keep the whole box inside the 28x28 field even for lopsided digits like a 7.
+    top = min(max(top, 0), IMAGE_SIZE - height)
+    left = min(max(left, 0), IMAGE_SIZE - width)
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    out[top : top + height, left : left + width] = digit
+    return out
+
+
+def normalize_digit(ink: np.ndarray) -> np.ndarray:
+    """float32 (h, w) ink of one digit (other ink removed) -> float32 (28, 28) in [0, 1], MNIST-style."""
+    cropped = crop_to_ink(ink)
+    if cropped.size == 0:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    restroked = crop_to_ink(set_stroke_width(cropped))
+    return place_by_centre_of_mass(fit_box(restroked if restroked.size else cropped))

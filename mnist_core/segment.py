@@ -1,0 +1,196 @@
+"""Find the digits in an ink map: drop stray specks and dots, group strokes, split left to right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mnist_core.normalize import INK_THRESHOLD
+
+MIN_SPECK_SIDE = 3  # pixels; anything smaller is always noise
+SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of the canvas side
+DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
+MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
+NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from its box
+SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit
+WIDE_DIGIT_RATIO = 1.25  # a single blob wider than this times its height may be touching digits
+DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in canvas pixels: left, top, width, height."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+    def expanded(self, margin: float) -> "Box":
+        grow = int(round(margin))
+        return Box(self.left - grow, self.top - grow, self.width + 2 * grow, self.height + 2 * grow)
+
+    def intersects(self, other: "Box") -> bool:
+        return (
+            self.left < other.right and other.left < self.right
+            and self.top < other.bottom and other.top < self.bottom
+        )
+
+    def union(self, other: "Box") -> "Box":
+        left, top = min(self.left, other.left), min(self.top, other.top)
+        return Box(left, top, max(self.right, other.right) - left, max(self.bottom, other.bottom) - top)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One connected blob of ink."""
+
+    label: int
+    box: Box
+    area: int
+    thickness: float  # twice the largest distance from inside the blob to its edge
+
+    @property
+    def longest_side(self) -> int:
+        return max(self.box.width, self.box.height)
+
+    @property
+    def is_dot(self) -> bool:
+        """A filled round blob (a tap, a speck): not long compared with its own thickness."""
+        return self.longest_side <= DOT_ROUNDNESS * max(self.thickness, 1.0)
+
+
+@dataclass(frozen=True)
+class DigitInk:
+    """The ink of one digit: its box on the canvas and its own ink only (float32 (h, w))."""
+
+    box: Box
+    ink: np.ndarray
+    blobs: int = 1  # how many connected blobs of ink it is made of
+
+
+def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
+    """float32 (H, W) ink -> int32 (H, W) label map and the blobs of ink above INK_THRESHOLD."""
+    mask = (ink >= INK_THRESHOLD).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return labels, []
+    inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    deepest = np.zeros(count, np.float32)
+    np.maximum.at(deepest, labels.ravel(), inside.ravel())
+    components = [
+        Component(
+            label=label,
+            box=Box(*(int(v) for v in stats[label, :4])),
+            area=int(stats[label, cv2.CC_STAT_AREA]),
+            thickness=float(2.0 * deepest[label]),
+        )
+        for label in range(1, count)
+    ]
+    return labels, components
+
+
+def drop_specks(components: list[Component], canvas_shape: tuple[int, int]) -> list[Component]:
+    """Blobs -> those that belong to a digit; [] when there is no stroke at all (blank, specks, dots).
+
+    Strokes make the digits; dots, specks and very small strokes count only when they touch or
+    sit near a stroke (part of a digit drawn in pieces), so strays never move a digit's box.
+    """
+    tiny = max(MIN_SPECK_SIDE, SPECK_SIDE_FRACTION * max(canvas_shape))
+    strokes = [c for c in components if c.longest_side >= tiny and not c.is_dot]
+    if not strokes:
+        return []
+    largest_area = max(c.area for c in strokes)
+    major = [c for c in strokes if c.area >= MINOR_AREA_FRACTION * largest_area]
+    kept = list(major)
+    for candidate in components:
+        if candidate in major or candidate.longest_side < tiny:
+            continue
+        if any(candidate.box.intersects(m.box.expanded(NEAR_FRACTION * m.longest_side)) for m in major):
+            kept.append(candidate)
+    return kept
+
+
+def group_into_digits(components: list[Component]) -> list[list[Component]]:
+    """Blobs -> groups of blobs, one per digit, ordered left to right by horizontal overlap."""
+    groups: list[list[Component]] = []
+    for component in sorted(components, key=lambda c: (-c.area)):
+        for group in groups:
+            left = min(c.box.left for c in group)
+            right = max(c.box.right for c in group)
+            overlap = min(right, component.box.right) - max(left, component.box.left)
+            narrower = min(right - left, component.box.width)
+            centre = component.box.left + component.box.width / 2
+            if overlap >= SAME_DIGIT_OVERLAP * narrower or left <= centre <= right:
+                group.append(component)
+                break
+        else:
+            groups.append([component])
+    return sorted(groups, key=lambda group: min(c.box.left for c in group))
+
+
+def group_box(group: list[Component]) -> Box:
+    """The bounding box of all the blobs in a group."""
+    box = group[0].box
+    for component in group[1:]:
+        box = box.union(component.box)
+    return box
+
+
+def cut_ink(ink: np.ndarray, labels: np.ndarray, group: list[Component]) -> DigitInk:
+    """The group's own ink, cropped to its box, with every other blob's ink removed."""
+    box = group_box(group)
+    mine = np.isin(labels[box.top : box.bottom, box.left : box.right], [c.label for c in group])
+    # Anti-aliased edges fall below the threshold: keep the faint ink right around our blobs.
+    halo = cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    others = (labels[box.top : box.bottom, box.left : box.right] > 0) & ~mine
+    keep = halo & ~others
+    cropped = np.where(keep, ink[box.top : box.bottom, box.left : box.right], 0.0).astype(np.float32)
+    return DigitInk(box=box, ink=cropped, blobs=len(group))
+
+
+def split_wide(digit: DigitInk) -> list[DigitInk]:
+    """A single blob much wider than tall (touching digits) -> pieces cut at the thinnest columns."""
+    height, width = digit.ink.shape
+    if digit.blobs > 1 or width <= WIDE_DIGIT_RATIO * height:
+        return [digit]
+    pieces = max(2, int(round(width / (DIGIT_WIDTH_RATIO * height))))
+    column_ink = (digit.ink >= INK_THRESHOLD).sum(axis=0).astype(np.float32)
+    column_ink = np.convolve(column_ink, np.ones(3) / 3, mode="same")
+    cuts = [0]
+    for index in range(1, pieces):
+        expected = index * width / pieces
+        window = int(0.25 * width / pieces)
+        low, high = int(expected - window), int(expected + window) + 1
+        cuts.append(low + int(np.argmin(column_ink[low:high])))
+    cuts.append(width)
+    result = []
+    for start, end in zip(cuts[:-1], cuts[1:]):
+        piece = digit.ink[:, start:end]
+        rows = np.flatnonzero(piece.max(axis=1) >= INK_THRESHOLD)
+        if rows.size == 0 or end - start < 2:
+            continue
+        box = Box(digit.box.left + start, digit.box.top + int(rows[0]), end - start, int(rows[-1] - rows[0] + 1))
+        result.append(DigitInk(box=box, ink=piece[rows[0] : rows[-1] + 1]))
+    return result or [digit]
+
+
+def find_digits(ink: np.ndarray, multi: bool) -> list[DigitInk]:
+    """float32 (H, W) ink -> the digits' ink left to right ([] = nothing drawn); one digit unless multi."""
+    labels, components = find_components(ink)
+    kept = drop_specks(components, ink.shape)
+    if not kept:
+        return []
+    if not multi:
+        return [cut_ink(ink, labels, kept)]
+    return [cut_ink(ink, labels, group) for group in group_into_digits(kept)]

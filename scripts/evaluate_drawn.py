@@ -1,0 +1,93 @@
+"""Judge the whole drawing-to-digit pipeline on drawn-digit canvases made from MNIST test digits.
+
+    python scripts/evaluate_drawn.py --per-kind 600            # table for the README
+    python scripts/evaluate_drawn.py --json                    # one JSON object
+    python scripts/evaluate_drawn.py --save-failures /tmp/fail # PNGs of what went wrong
+
+Reports, per kind of canvas, how often the pipeline's answer is exactly right, next to a naive
+whole-canvas resize to 28x28 (what many draw-a-digit demos do) fed to the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_core.config import DEFAULT_MODEL  # noqa: E402
+from mnist_core.data import load_mnist  # noqa: E402
+from mnist_core.normalize import image_to_ink  # noqa: E402
+from mnist_core.predictor import EMPTY, Predictor  # noqa: E402
+from mnist_core.synthetic import KINDS, make_samples  # noqa: E402
+
+
+def naive_answer(predictor: Predictor, image: np.ndarray) -> str:
+    """The whole canvas resized to 28x28 and classified: the baseline most demos ship."""
+    small = cv2.resize(image_to_ink(image), (28, 28), interpolation=cv2.INTER_AREA)
+    return str(int(predictor.probabilities(small[None]).argmax()))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
+    parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--per-kind", type=int, default=300, help="canvases of each kind")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--save-failures", help="folder to write the canvases the pipeline got wrong")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    test = load_mnist(args.data_dir).test
+    predictor = Predictor(args.model)
+    failures_dir = Path(args.save_failures) if args.save_failures else None
+    if failures_dir:
+        failures_dir.mkdir(parents=True, exist_ok=True)
+
+    results = {}
+    for kind_index, kind in enumerate(args.kinds):
+        samples = make_samples(test.images, test.labels, args.per_kind, kind, seed=args.seed + kind_index)
+        right = naive_right = unsure = 0
+        started = time.perf_counter()
+        for number, sample in enumerate(samples):
+            reading = predictor.read(sample.image, multi=(kind == "multi"))
+            answer = "" if reading.status == EMPTY else reading.text
+            unsure += reading.status == "unsure"
+            if answer == sample.expected:
+                right += 1
+            elif failures_dir:
+                name = f"{kind}-{number}-{sample.style}-expected{sample.expected or 'empty'}-got{answer or 'empty'}.png"
+                image = sample.image if sample.image.shape[2] == 3 else sample.image[..., [3, 3, 3]]
+                cv2.imwrite(str(failures_dir / name), image)
+            if kind in ("single", "specks", "extreme_brush"):
+                naive_right += naive_answer(predictor, sample.image) == sample.expected
+        results[kind] = {
+            "canvases": len(samples),
+            "pipeline_accuracy": right / len(samples),
+            "unsure": unsure / len(samples),
+            "naive_resize_accuracy": naive_right / len(samples) if kind in ("single", "specks", "extreme_brush") else None,
+            "ms_per_canvas": 1000 * (time.perf_counter() - started) / len(samples),
+        }
+
+    if args.json:
+        print(json.dumps({"model": str(predictor.folder), "per_kind": args.per_kind, "seed": args.seed, "results": results}))
+        return
+    print(f"model {predictor.folder}, {args.per_kind} canvases per kind, seed {args.seed}")
+    print(f"{'kind':<14} {'pipeline':>9} {'unsure':>7} {'naive resize':>13}")
+    for kind, result in results.items():
+        naive = result["naive_resize_accuracy"]
+        print(
+            f"{kind:<14} {result['pipeline_accuracy']:>9.2%} {result['unsure']:>7.1%} "
+            f"{(f'{naive:.2%}' if naive is not None else '-'):>13}"
+        )
+
+
+if __name__ == "__main__":
+    main()

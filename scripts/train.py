@@ -1,0 +1,186 @@
+"""Train one model preset on MNIST and write its folder: model, history, metrics, mistakes.
+
+    python scripts/train.py --model cnn
+    python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_core import artifacts  # noqa: E402
+from mnist_core.augment import AugmentedBatches  # noqa: E402
+from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
+from mnist_core.data import load_mnist, to_model_input  # noqa: E402
+from mnist_core.presets import PRESETS, get_preset  # noqa: E402
+
+MAX_STORED_MISTAKE_IMAGES = 120
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="cnn", choices=sorted(PRESETS), help="preset to train")
+    parser.add_argument("--epochs", type=int, help="default: the preset's")
+    parser.add_argument("--batch-size", type=int, help="default: the preset's")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data-dir", help="folder of the four MNIST IDX files (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--out", help="model folder to write (default: models/<preset>)")
+    parser.add_argument("--limit", type=int, help="train on the first N training images only")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras progress output")
+    return parser.parse_args(argv)
+
+
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds each epoch's wall-clock seconds to the logs, so history.json records them."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["seconds"] = time.perf_counter() - self.started
+
+
+def one_cycle(peak: float, epochs: int):
+    """Per-epoch learning rate: one warm-up epoch from peak/10, then a cosine decay to ~0."""
+
+    def schedule(epoch: int, _current: float) -> float:
+        if epoch == 0 and epochs > 1:
+            return peak / 10
+        progress = (epoch - 1) / max(1, epochs - 2) if epochs > 1 else 1.0
+        return float(peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))))
+
+    return schedule
+
+
+def library_versions() -> dict[str, str]:
+    import cv2
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+    }
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    preset = get_preset(args.model)
+    epochs = args.epochs or preset.epochs
+    batch_size = args.batch_size or preset.batch_size
+    out = Path(args.out) if args.out else MODELS_DIR / preset.name
+    keras.utils.set_random_seed(args.seed)
+
+    # Data: the first --limit images, the last validation_split of them held out (as Keras does).
+    mnist = load_mnist(args.data_dir)
+    images, labels = mnist.train.images, mnist.train.labels
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+    x = to_model_input(images)
+    held_out = max(1, int(round(len(x) * preset.validation_split)))
+    x_train, y_train = x[:-held_out], labels[:-held_out]
+    x_val, y_val = x[-held_out:], labels[-held_out:]
+    x_test, y_test = to_model_input(mnist.test.images), mnist.test.labels
+    print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test from {mnist.source}")
+
+    # Model.
+    model = preset.build()
+    model.compile(
+        optimizer=keras.optimizers.Adam(preset.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.summary()
+
+    # Train.
+    callbacks = [EpochSeconds()]
+    if preset.one_cycle:
+        callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
+    if preset.augment:
+        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed)
+        fit_kwargs = {}
+    else:
+        training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}
+    started = time.perf_counter()
+    history = model.fit(
+        training_data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks,
+        verbose=args.verbose, **fit_kwargs,
+    )
+    training_seconds = time.perf_counter() - started
+
+    # Evaluate on the 10,000 test images.
+    probabilities = model.predict(x_test, batch_size=1000, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    test_loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities).numpy().mean())
+    test_accuracy = float((predicted == y_test).mean())
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
+    np.add.at(confusion, (y_test, predicted), 1)
+    wrong = np.flatnonzero(predicted != y_test)
+    wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]  # most confident mistakes first
+    print(f"test accuracy {test_accuracy:.4%}, loss {test_loss:.4f}, {training_seconds:.0f} s training")
+
+    history_record = {key: [float(v) for v in values] for key, values in history.history.items()}
+    metrics = {
+        "preset": preset.name,
+        "origin": preset.origin,
+        "claimed_accuracy": preset.claimed_accuracy,
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+        "confusion_matrix": confusion.tolist(),
+        "per_class_accuracy": (confusion.diagonal() / confusion.sum(axis=1)).tolist(),
+        "parameters": int(model.count_params()),
+        "training_seconds": training_seconds,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "train_images": len(x_train),
+        "validation_images": len(x_val),
+        "arguments": vars(args),
+        "command": "python scripts/train.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "data_source": mnist.source,
+        "data_checksums_md5": mnist.checksums,
+        "versions": library_versions(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "layers": [
+            {"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
+            for layer in model.layers
+        ],
+    }
+    mistakes = [
+        {"index": int(i), "true": int(y_test[i]), "predicted": int(predicted[i]),
+         "confidence": float(probabilities[i, predicted[i]])}
+        for i in wrong
+    ]
+
+    # Save: everything goes into a staging folder that replaces `out` only once complete.
+    def write_contents(folder: Path) -> None:
+        print(f"saving to {out}", flush=True)
+        model.save(folder / "model.keras")
+        artifacts.write_json(folder / "history.json", history_record)
+        artifacts.write_json(folder / "metrics.json", metrics)
+        artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)
+        np.savez_compressed(
+            folder / artifacts.MISTAKE_IMAGES_FILE,
+            images=mnist.test.images[wrong[:MAX_STORED_MISTAKE_IMAGES]],
+        )
+
+    artifacts.write_model_folder(out, write_contents)
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
