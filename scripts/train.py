@@ -116,6 +116,7 @@ def main(argv=None) -> None:
         fit_kwargs = {}
     else:
         training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}
+    print(f"training {preset.name}: {epochs} epochs of batch {batch_size}", flush=True)
     started = time.perf_counter()
     history = model.fit(
         training_data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks,

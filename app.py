@@ -1,0 +1,294 @@
+"""Draw a digit, watch a neural network read it.
+
+    streamlit run app.py
+
+The page is UI only: reading digits lives in mnist_core, models are trained by scripts/train.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import altair as alt  # noqa: E402
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from mnist_core import artifacts, display  # noqa: E402
+from mnist_core.config import DEFAULT_MODEL, MODELS_DIR  # noqa: E402
+from mnist_core.image_io import decode_image  # noqa: E402
+from mnist_core.predictor import EMPTY, UNSURE, Predictor, Reading  # noqa: E402
+from mnist_core.presets import PRESETS  # noqa: E402
+
+CANVAS_SIZES = {"Phone (280 px)": (280, 280), "Laptop (420 px)": (420, 420), "Projector (560 px)": (560, 560)}
+DEFAULT_BRUSH = 18
+
+
+# ---------------------------------------------------------------- data, cached once per process
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def load_predictor(name: str) -> Predictor:
+    """One Predictor per model for the whole server: loaded once, shared by every session."""
+    return Predictor(MODELS_DIR / name)
+
+
+@st.cache_data(show_spinner=False)
+def shipped_models() -> list[str]:
+    """Presets that have a trained folder in models/, in the presets' order."""
+    return [name for name in PRESETS if (MODELS_DIR / name / "model.keras").is_file()]
+
+
+@st.cache_data(show_spinner=False)
+def load_history(name: str) -> dict:
+    return artifacts.read_history(MODELS_DIR / name)
+
+
+@st.cache_data(show_spinner=False)
+def load_metrics(name: str) -> dict:
+    return artifacts.read_metrics(MODELS_DIR / name)
+
+
+@st.cache_data(show_spinner=False)
+def load_mistakes(name: str):
+    return artifacts.read_mistakes(MODELS_DIR / name)
+
+
+# ---------------------------------------------------------------- sidebar
+
+
+def model_picker_ui() -> str:
+    """The model select box; returns the chosen preset name."""
+    names = shipped_models()
+    if not names:
+        st.error(f"No trained models in {MODELS_DIR}. Train one with: python scripts/train.py --model cnn")
+        st.stop()
+    default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
+    return st.selectbox("Model", names, index=default, help="Every preset was trained by scripts/train.py")
+
+
+def training_curves_ui(current: str) -> None:
+    """Per-epoch accuracy and loss, training vs validation, for one or several models."""
+    chosen = st.multiselect("Compare models", shipped_models(), default=[current])
+    histories, problems = {}, []
+    for name in chosen:
+        try:
+            histories[name] = load_history(name)
+        except (FileNotFoundError, ValueError) as error:
+            problems.append(str(error))
+    for problem in problems:
+        st.warning(problem)
+    if not histories:
+        st.info("Pick a model to see how it trained.")
+        return
+    frame = display.history_frame(histories)
+    for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
+        chart = (
+            alt.Chart(frame[frame.metric == metric], title=title)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+                y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+                color=alt.Color("model:N", legend=alt.Legend(orient="bottom", title=None)),
+                strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="bottom", title=None)),
+                tooltip=["model", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
+            )
+            .properties(height=220)
+            .interactive()
+        )
+        st.altair_chart(chart, use_container_width=True)
+
+
+def model_details_ui(name: str) -> None:
+    """Layers, parameters, test accuracy, confusion matrix and misclassified test digits."""
+    try:
+        metrics = load_metrics(name)
+    except (FileNotFoundError, ValueError) as error:
+        st.warning(str(error))
+        return
+    left, right = st.columns(2)
+    left.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
+    right.metric("Parameters", f"{metrics.get('parameters', 0):,}")
+    minutes = metrics.get("training_seconds", 0) / 60
+    st.caption(
+        f"From {metrics.get('origin', '?')} (claimed {metrics.get('claimed_accuracy', '?')}). "
+        f"Trained {metrics.get('epochs', '?')} epochs in {minutes:.1f} min on "
+        f"{metrics.get('train_images', '?'):,} images."
+    )
+    with st.expander("Layers"):
+        st.dataframe(display.layers_frame(metrics.get("layers", [])), hide_index=True, use_container_width=True)
+    frame = display.confusion_frame(metrics["confusion_matrix"])
+    base = alt.Chart(frame, title="Confusion matrix (10,000 test digits)").encode(
+        x=alt.X("predicted:O", title="predicted"), y=alt.Y("true:O", title="true"),
+        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
+    )
+    heat = base.mark_rect().encode(color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt"), legend=None))
+    labels = base.mark_text(fontSize=9).encode(
+        text="count:Q",
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
+    )
+    st.altair_chart((heat + labels).properties(height=300), use_container_width=True)
+    mistakes_gallery_ui(name)
+
+
+def mistakes_gallery_ui(name: str) -> None:
+    try:
+        records, images = load_mistakes(name)
+    except (FileNotFoundError, ValueError) as error:
+        st.warning(str(error))
+        return
+    st.markdown(f"**{len(records)} test digits it gets wrong** (most confident mistakes first)")
+    shown = min(len(images), 24)
+    columns = st.columns(4)
+    for index in range(shown):
+        record = records[index]
+        columns[index % 4].image(
+            display.pixel_grid(images[index] / 255.0, cell=3),
+            caption=f"{record['true']} read as {record['predicted']}",
+            use_container_width=True,
+        )
+
+
+def sidebar_ui() -> str:
+    """Model choice and the learning tabs; returns the chosen model name."""
+    with st.sidebar:
+        name = model_picker_ui()
+        curves_tab, model_tab = st.tabs(["Training curves", "Model"])
+        with curves_tab:
+            training_curves_ui(name)
+        with model_tab:
+            model_details_ui(name)
+    return name
+
+
+# ---------------------------------------------------------------- drawing and reading
+
+
+def canvas_ui() -> np.ndarray | None:
+    """The drawing canvas with its brush, size and clear controls; returns its RGBA image or None."""
+    from streamlit_drawable_canvas import st_canvas
+
+    state = st.session_state
+    state.setdefault("canvas_round", 0)
+    brush_column, size_column, clear_column = st.columns([3, 3, 2], vertical_alignment="bottom")
+    brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
+    size_name = size_column.selectbox("Canvas", list(CANVAS_SIZES), index=0)
+    if clear_column.button("Clear", use_container_width=True, type="primary"):
+        state.canvas_round += 1  # a new canvas key is the one clear that always empties it
+    width, height = CANVAS_SIZES[size_name]
+    result = st_canvas(
+        stroke_width=brush, stroke_color="#111111", background_color="#FFFFFF",
+        width=width, height=height, drawing_mode="freedraw", return_image_data=True,
+        key=f"canvas-{state.canvas_round}-{size_name}",
+    )
+    if result is None or not (result.json_data or {}).get("objects"):
+        return None
+    return result.image_data
+
+
+def probabilities_chart(probabilities: np.ndarray) -> dict:
+    """A Vega-Lite bar chart of the 10 class probabilities (a plain spec: no Altair cost per stroke)."""
+    top = int(np.argmax(probabilities))
+    values = [{"digit": str(d), "probability": float(p), "top": d == top} for d, p in enumerate(probabilities)]
+    return {
+        "data": {"values": values},
+        "mark": {"type": "bar", "cornerRadiusEnd": 3},
+        "encoding": {
+            "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0, "labelFontSize": 14}, "title": None},
+            "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
+                  "axis": {"format": "%"}, "title": None},
+            "color": {"condition": {"test": "datum.top", "value": "#e4572e"}, "value": "#7f8fa6"},
+            "tooltip": [{"field": "digit"}, {"field": "probability", "format": ".1%"}],
+        },
+        "height": 180,
+    }
+
+
+def reading_ui(reading: Reading, drawing: np.ndarray) -> None:
+    """The prediction, its confidence, all probabilities and what the model sees."""
+    if reading.status == EMPTY:
+        st.info("✏️ Draw a digit (or several) on the canvas. Nothing there yet looks like one.")
+        return
+    digits = reading.digits
+    confidence = min(d.confidence for d in digits)
+    st.metric("Prediction", reading.text)
+    if reading.status == UNSURE:
+        unsure = [d for d in digits if d.status == UNSURE]
+        st.warning(
+            "Not sure. "
+            + " · ".join(
+                f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
+                for d in unsure
+            )
+        )
+    else:
+        st.caption(f"{confidence:.1%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else ""))
+    if len(digits) > 1:
+        st.image(display.drawing_with_boxes(drawing, [d.box for d in digits]), width=320,
+                 caption="Digits found, left to right")
+    shown = digits[:4]
+    for column, digit in zip(st.columns(len(shown)), shown):
+        with column:
+            if len(digits) > 1:
+                st.markdown(f"**{digit.digit}** · {digit.confidence:.0%}")
+            st.vega_lite_chart(probabilities_chart(digit.probabilities), use_container_width=True)
+            st.image(display.pixel_grid(digit.model_input, cell=7), caption="What the model sees (28×28)",
+                     use_container_width=True)
+    if len(digits) > len(shown):
+        st.caption(f"Details shown for the first {len(shown)} of {len(digits)} digits.")
+
+
+@st.fragment
+def draw_and_read_ui(predictor: Predictor) -> None:
+    """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
+    drawing_column, reading_column = st.columns([5, 4], gap="large")
+    with drawing_column:
+        drawing = canvas_ui()
+    with reading_column:
+        if drawing is None:
+            st.info("✏️ Draw a digit (or several) on the canvas.")
+            return
+        try:
+            reading = predictor.read(drawing, multi=True)
+        except ValueError as error:
+            st.error(f"Could not read the drawing: {error}")
+            return
+        reading_ui(reading, drawing)
+
+
+def upload_ui(predictor: Predictor) -> None:
+    """A photo or scan of a handwritten digit, read by the same pipeline."""
+    with st.expander("📷 Or upload a photo or scan of handwritten digits"):
+        upload = st.file_uploader("PNG, JPEG, BMP or WebP", type=["png", "jpg", "jpeg", "bmp", "webp"])
+        if upload is None:
+            return
+        try:
+            image = decode_image(upload.getvalue(), name=upload.name)
+            reading = predictor.read(image, multi=True)
+        except ValueError as error:
+            st.error(str(error))
+            return
+        left, right = st.columns(2)
+        left.image(image, caption=upload.name, use_container_width=True)
+        with right:
+            reading_ui(reading, image)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
+    name = sidebar_ui()
+    st.title("✏️ Draw a digit")
+    st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
+               "The model reads it after every stroke.")
+    try:
+        predictor = load_predictor(name)
+    except (FileNotFoundError, ValueError) as error:
+        st.error(str(error))
+        st.stop()
+    draw_and_read_ui(predictor)
+    upload_ui(predictor)
+
+
+if __name__ == "__main__":
+    main()

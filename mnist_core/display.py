@@ -1,0 +1,72 @@
+"""Pictures and tables for the app, as plain arrays and DataFrames (no Streamlit here)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from mnist_core.segment import Box
+
+GRID_COLOR = (70, 70, 70)
+BOX_COLORS = [(230, 25, 75), (60, 140, 255), (0, 170, 90), (245, 130, 48), (145, 30, 180)]
+
+
+def pixel_grid(model_input: np.ndarray, cell: int = 8) -> np.ndarray:
+    """float32 (28, 28) in [0, 1] -> uint8 (28*cell+1, 28*cell+1, 3): each pixel a cell, grid lines between."""
+    levels = (np.clip(model_input, 0, 1) * 255).astype(np.uint8)
+    big = np.kron(levels, np.ones((cell, cell), np.uint8))
+    size = big.shape[0] + 1
+    image = np.zeros((size, size, 3), np.uint8)
+    image[:-1, :-1] = big[..., None]
+    image[::cell, :] = GRID_COLOR
+    image[:, ::cell] = GRID_COLOR
+    return image
+
+
+def drawing_with_boxes(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """A drawing (any canvas array) -> uint8 RGB dark-on-white copy with each digit's box and number."""
+    from mnist_core.normalize import image_to_ink
+
+    ink = image_to_ink(image)
+    scale = ink.shape[1] / max(1, np.asarray(image).shape[1])  # image_to_ink may shrink huge inputs
+    picture = np.repeat(((1.0 - ink) * 255).astype(np.uint8)[..., None], 3, axis=2)
+    thickness = max(2, round(max(picture.shape[:2]) / 200))
+    for index, box in enumerate(boxes):
+        color = BOX_COLORS[index % len(BOX_COLORS)]
+        top_left = (int(box.left * scale), int(box.top * scale))
+        bottom_right = (int(box.right * scale), int(box.bottom * scale))
+        cv2.rectangle(picture, top_left, bottom_right, color, thickness)
+        cv2.putText(picture, str(index + 1), (top_left[0] + 3, top_left[1] + 22 * thickness // 2),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thickness / 2, color, thickness)
+    return picture
+
+
+def history_frame(histories: dict[str, dict[str, list[float]]]) -> pd.DataFrame:
+    """{model: history.json} -> long table: model, epoch, metric (accuracy|loss), split (training|validation), value."""
+    rows = []
+    for model, history in histories.items():
+        for metric in ("accuracy", "loss"):
+            for split, key in (("training", metric), ("validation", f"val_{metric}")):
+                for epoch, value in enumerate(history.get(key, []), start=1):
+                    rows.append((model, epoch, metric, split, float(value)))
+    return pd.DataFrame(rows, columns=["model", "epoch", "metric", "split", "value"])
+
+
+def confusion_frame(matrix: list[list[int]]) -> pd.DataFrame:
+    """10x10 confusion matrix -> long table: true, predicted, count, share of the true class."""
+    counts = np.asarray(matrix, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    return pd.DataFrame(
+        [(t, p, int(counts[t, p]), float(shares[t, p])) for t in range(10) for p in range(10)],
+        columns=["true", "predicted", "count", "share"],
+    )
+
+
+def layers_frame(layers: list[dict]) -> pd.DataFrame:
+    """metrics.json's layer list -> table of layer, type, parameters."""
+    return pd.DataFrame(
+        [(layer.get("name"), layer.get("type"), layer.get("parameters")) for layer in layers],
+        columns=["layer", "type", "parameters"],
+    )

@@ -1,0 +1,52 @@
+"""Cut the small MNIST sample the tests use from the real files (the full set is never committed).
+
+    python scripts/make_fixtures.py --data-dir ../shared/mnist
+
+Writes tests/fixtures/mnist-small/: the first 600 training and 300 test images and labels, as
+gzipped IDX files with the official names, so loader and training tests run without the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, load_mnist  # noqa: E402
+
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mnist-small"
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    """uint8 array -> IDX file content (big-endian header: magic, then each dimension)."""
+    header = magic.to_bytes(4, "big") + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_split(folder: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
+    images_stem, labels_stem = SPLIT_FILES[split]
+    # mtime=0: the same input gives byte-identical files, so re-running changes nothing in git.
+    (folder / f"{images_stem}.gz").write_bytes(gzip.compress(idx_bytes(images, IMAGES_MAGIC), mtime=0))
+    (folder / f"{labels_stem}.gz").write_bytes(gzip.compress(idx_bytes(labels, LABELS_MAGIC), mtime=0))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--train", type=int, default=600)
+    parser.add_argument("--test", type=int, default=300)
+    args = parser.parse_args(argv)
+    mnist = load_mnist(args.data_dir)
+    FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
+    write_split(FIXTURE_DIR, "train", mnist.train.images[: args.train], mnist.train.labels[: args.train])
+    write_split(FIXTURE_DIR, "test", mnist.test.images[: args.test], mnist.test.labels[: args.test])
+    print(f"wrote {args.train} train and {args.test} test images to {FIXTURE_DIR}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,423 @@
+"""A minimal Streamlit client that speaks the browser's websocket protocol.
+
+A real browser talks to a Streamlit server over one websocket,
+``ws://HOST:PORT/_stcore/stream``, exchanging protobuf messages:
+
+* browser -> server: ``BackMsg`` (we only need ``rerun_script``, which carries
+  a ``ClientState``: the page, the browser context and every widget value);
+* server -> browser: ``ForwardMsg``, one per websocket frame: ``new_session``
+  when a script run starts, ``delta`` for each element the script writes,
+  ``script_finished`` when the run ends, plus status messages.
+
+This module reproduces what the Streamlit 1.67 frontend does (read from its
+connection code and checked against frames captured from Chromium), so a load
+test can simulate many users without a browser each:
+
+1. Connect with the subprotocols ``["streamlit", <xsrf token>, <session id>]``.
+   The server selects the first one, reads the optional third one to resume a
+   session, and does not reject a placeholder xsrf token (it is only used to
+   read auth cookies).
+2. Send ``rerun_script`` with no widget states: the page load. Every run then
+   goes ``new_session`` (its ``metadata.run.script_run_id``, the
+   ``page_script_hash`` that later reruns repeat, the session id) ->
+   ``delta`` ... -> ``script_finished`` tagged with the same run id.
+3. Each widget interaction is another ``rerun_script`` carrying the widget's
+   new value in ``widget_states``; for a components-v2 widget that is a
+   ``json_value``: ``JSON.stringify`` of the component's whole state dict.
+
+Nothing here knows about the canvas or digits: that lives in ``loadtest.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Element_pb2 import Element
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+STREAM_PATH = "_stcore/stream"
+HEALTH_PATH = "_stcore/health"
+
+# What the frontend sends in the xsrf slot when it has no `_streamlit_xsrf`
+# cookie. The server only uses that token to decide whether to read auth
+# cookies, so a protocol client without cookies sends the same placeholder.
+PLACEHOLDER_XSRF_TOKEN = "PLACEHOLDER_AUTH_TOKEN"
+
+# Server messages can be much larger than websockets' 1 MiB default (a
+# dataframe, an image): the server's own limit is server.maxMessageSize
+# (200 MB by default), so accept whatever it accepts to send.
+MAX_FORWARD_MSG_BYTES = 256 * 1024 * 1024
+
+# Statuses that end the run chain a rerun request started. A run that ends
+# FINISHED_EARLY_FOR_RERUN (st.rerun(), or a newer request) is followed by
+# another run, so we keep waiting.
+_FINAL_STATUSES = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
+
+
+class RunTimeoutError(TimeoutError):
+    """The server did not finish a requested run in time."""
+
+
+def websocket_url(base_url: str) -> str:
+    """Turn the app's http(s) URL into the URL of its websocket stream."""
+    parts = urlsplit(base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    path = parts.path.rstrip("/") + "/" + STREAM_PATH
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def health_url(base_url: str) -> str:
+    """URL of the server's health endpoint, which the frontend polls first."""
+    return base_url.rstrip("/") + "/" + HEALTH_PATH
+
+
+def browser_context(base_url: str) -> ClientState:
+    """A ClientState template with the context info headless Chromium sends."""
+    client_state = ClientState()
+    context = client_state.context_info
+    context.timezone = "UTC"
+    context.timezone_offset = 0
+    context.locale = "en-US"
+    context.url = base_url.rstrip("/") + "/"
+    context.is_embedded = False
+    context.color_scheme = "light"
+    return client_state
+
+
+def component_state(widget_id: str, state: dict[str, Any]) -> WidgetState:
+    """Encode a components-v2 widget value the way the frontend does.
+
+    The frontend's ``setStateValue(key, value)`` merges ``{key: value}`` into
+    the component's current state dict and stores ``JSON.stringify(dict)`` as
+    the widget's ``json_value``. ``separators`` reproduces JSON.stringify's
+    compact output byte for byte.
+    """
+    widget_state = WidgetState(id=widget_id)
+    widget_state.json_value = json.dumps(state, separators=(",", ":"))
+    return widget_state
+
+
+@dataclass
+class ExceptionInfo:
+    """An exception the page shows (an ``st.exception``-style element)."""
+
+    type: str
+    message: str
+
+
+@dataclass
+class _PlacedElement:
+    """An element of the page as the frontend keeps it between runs."""
+
+    element: Element
+    run_id: str
+    fragment_id: str
+
+
+@dataclass
+class RunResult:
+    """What one requested run (or chain of runs) sent back."""
+
+    run_id: str
+    status: str
+    # Wall time from sending the request to receiving its script_finished.
+    seconds: float
+    # True when the server could not handle the request itself (it then shows
+    # the exception on an otherwise empty page).
+    request_failed: bool = False
+    # Exceptions delivered since the request was sent, including late ones
+    # from a previous run.
+    exceptions: list[ExceptionInfo] = field(default_factory=list)
+    # st.error() boxes delivered during this run.
+    error_alerts: list[str] = field(default_factory=list)
+    # The page after this run: element tree path -> element.
+    page: dict[tuple[int, ...], Element] = field(default_factory=dict)
+    # Components-v2 elements seen so far: user key -> (widget id, fragment id).
+    component_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def metric_values(self, label: str) -> list[str]:
+        """Values of every st.metric with this label on the page, in page order."""
+        return [
+            element.metric.body
+            for _path, element in sorted(self.page.items())
+            if element.WhichOneof("type") == "metric" and element.metric.label == label
+        ]
+
+
+class StreamlitSession:
+    """One simulated browser tab: a websocket plus the page it shows.
+
+    Not safe to share between tasks: each simulated user owns one.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        connection: ClientConnection,
+        client_state_template: ClientState,
+    ) -> None:
+        self.base_url = base_url
+        self._connection = connection
+        self._client_state_template = client_state_template
+        self.session_id = ""
+        self.page_script_hash = ""
+        # The page as the frontend would render it, kept across runs so that
+        # a fragment run only replaces its own elements.
+        self._page: dict[tuple[int, ...], _PlacedElement] = {}
+        # Components-v2 elements by user key -> (widget id, fragment id).
+        self._component_ids: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    async def open(
+        cls,
+        base_url: str,
+        *,
+        client_state_template: ClientState | None = None,
+        resume_session_id: str = "",
+        open_timeout: float = 10.0,
+    ) -> StreamlitSession:
+        """Open the websocket like the frontend does (no page load yet).
+
+        ``resume_session_id`` is what a reconnecting browser sends to get its
+        old session (and session_state) back.
+        """
+        subprotocols = ["streamlit", PLACEHOLDER_XSRF_TOKEN]
+        if resume_session_id:
+            subprotocols.append(resume_session_id)
+        connection = await connect(
+            websocket_url(base_url),
+            subprotocols=subprotocols,  # type: ignore[arg-type]
+            max_size=MAX_FORWARD_MSG_BYTES,
+            open_timeout=open_timeout,
+        )
+        session = cls(
+            base_url,
+            connection,
+            client_state_template or browser_context(base_url),
+        )
+        session.session_id = resume_session_id
+        return session
+
+    async def close(self) -> None:
+        """Close the websocket; the server then disconnects the session."""
+        await self._connection.close()
+
+    async def load_page(self, *, timeout: float = 60.0) -> RunResult:
+        """The first run after connecting: a rerun with no widget values.
+
+        The browser sends no ``page_script_hash`` here (the server picks the
+        main page) and learns it from ``new_session``.
+        """
+        client_state = self._new_client_state()
+        client_state.page_script_hash = ""
+        return await self._request_run(client_state, timeout)
+
+    async def rerun(
+        self,
+        widget_states: Sequence[WidgetState] = (),
+        *,
+        fragment_id: str = "",
+        timeout: float = 30.0,
+    ) -> RunResult:
+        """Request a rerun with these widget values, as a widget change does."""
+        client_state = self._new_client_state()
+        client_state.widget_states.widgets.extend(widget_states)
+        client_state.fragment_id = fragment_id
+        return await self._request_run(client_state, timeout)
+
+    async def send_raw(self, payload: bytes) -> None:
+        """Send an arbitrary frame (to test how the server treats bad ones)."""
+        await self._connection.send(payload)
+
+    async def wait_for_run(self, timeout: float = 30.0) -> RunResult:
+        """Wait for a run the caller has already triggered (see send_raw)."""
+        return await self._collect_run(time.perf_counter(), timeout)
+
+    def _new_client_state(self) -> ClientState:
+        client_state = ClientState()
+        client_state.CopyFrom(self._client_state_template)
+        client_state.page_script_hash = self.page_script_hash
+        return client_state
+
+    async def _request_run(self, client_state: ClientState, timeout: float) -> RunResult:
+        back_msg = BackMsg()
+        back_msg.rerun_script.CopyFrom(client_state)
+        started = time.perf_counter()
+        await self._connection.send(back_msg.SerializeToString())
+        return await self._collect_run(started, timeout)
+
+    async def _collect_run(self, started: float, timeout: float) -> RunResult:
+        """Read ForwardMsgs until the run chain we triggered has finished.
+
+        The run starts with ``new_session`` (our request's run id) and ends
+        with ``script_finished`` carrying the same id. Messages before that
+        ``new_session`` belong to earlier runs; only their exceptions are kept.
+        """
+        deadline = started + timeout
+        current_run_id: str | None = None
+        current_fragment_ids: list[str] = []
+        request_failed = False
+        exceptions: list[ExceptionInfo] = []
+        error_alerts: list[str] = []
+
+        while True:
+            message = await self._receive(deadline, timeout)
+            message_type = message.WhichOneof("type")
+
+            if message_type == "new_session":
+                current_run_id = message.metadata.run.script_run_id
+                current_fragment_ids = list(message.metadata.run.fragment_ids)
+                self._remember_session(message)
+            elif message_type == "delta":
+                self._apply_delta(message, current_run_id or "", exceptions, error_alerts)
+            elif message_type == "session_event" and message.session_event.HasField(
+                "script_compilation_exception"
+            ):
+                compile_error = message.session_event.script_compilation_exception
+                exceptions.append(ExceptionInfo(compile_error.type, compile_error.message))
+            elif message_type == "script_finished":
+                finished_run_id = message.metadata.run.script_run_id
+                if not finished_run_id:
+                    # Only AppSession.handle_backmsg_exception sends a finish
+                    # without run id: the server could not handle our
+                    # request. It then runs an empty "error run" and sends
+                    # the exception after that run's script_finished.
+                    request_failed = True
+                    continue
+                if current_run_id is None or finished_run_id != current_run_id:
+                    # The end of a run that started before our request.
+                    continue
+                if message.script_finished not in _FINAL_STATUSES:
+                    # Ended early for a rerun: the next new_session continues
+                    # the chain.
+                    continue
+                if request_failed:
+                    await self._drain_late_exceptions(exceptions)
+                self._drop_stale_elements(current_run_id, current_fragment_ids)
+                return RunResult(
+                    run_id=current_run_id,
+                    status=ForwardMsg.ScriptFinishedStatus.Name(message.script_finished),
+                    seconds=time.perf_counter() - started,
+                    request_failed=request_failed,
+                    exceptions=exceptions,
+                    error_alerts=error_alerts,
+                    page={path: placed.element for path, placed in self._page.items()},
+                    component_ids=dict(self._component_ids),
+                )
+            # Other messages (session_status_changed, page_info_changed,
+            # heartbeat acks, ...) do not change what the page shows.
+
+    async def _receive(self, deadline: float, timeout: float) -> ForwardMsg:
+        """The next ForwardMsg, or RunTimeoutError once the deadline passes."""
+        remaining = deadline - time.perf_counter()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            frame = await asyncio.wait_for(self._connection.recv(), remaining)
+        except TimeoutError as error:
+            raise RunTimeoutError(f"no script_finished within {timeout:.1f} s") from error
+        if isinstance(frame, str):
+            # The server only ever sends binary protobuf frames.
+            raise ValueError("unexpected text frame from the server")
+        message = ForwardMsg()
+        message.ParseFromString(frame)
+        return message
+
+    async def _drain_late_exceptions(
+        self, exceptions: list[ExceptionInfo], grace_seconds: float = 0.5
+    ) -> None:
+        """Pick up the exception the server enqueues just after a failed request."""
+        deadline = time.perf_counter() + grace_seconds
+        while (remaining := deadline - time.perf_counter()) > 0:
+            try:
+                frame = await asyncio.wait_for(self._connection.recv(), remaining)
+            except (TimeoutError, ConnectionClosed):
+                return
+            message = ForwardMsg()
+            message.ParseFromString(frame)
+            if message.WhichOneof("type") == "delta":
+                self._apply_delta(message, "", exceptions, [])
+
+    def _remember_session(self, message: ForwardMsg) -> None:
+        new_session = message.new_session
+        self.page_script_hash = new_session.page_script_hash
+        if new_session.initialize.session_id:
+            self.session_id = new_session.initialize.session_id
+
+    def _apply_delta(
+        self,
+        message: ForwardMsg,
+        run_id: str,
+        exceptions: list[ExceptionInfo],
+        error_alerts: list[str],
+    ) -> None:
+        delta = message.delta
+        path = tuple(message.metadata.delta_path)
+        if delta.WhichOneof("type") != "new_element":
+            # Blocks (containers, columns) and transient elements (toasts,
+            # spinners) hold no value we read; a new block at a path replaces
+            # whatever element was there.
+            if delta.WhichOneof("type") == "add_block":
+                self._page.pop(path, None)
+            return
+        element = delta.new_element
+        self._page[path] = _PlacedElement(element, run_id, delta.fragment_id)
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            exceptions.append(ExceptionInfo(element.exception.type, element.exception.message))
+        elif kind == "alert" and element.alert.format == element.alert.ERROR:
+            error_alerts.append(element.alert.body)
+        elif kind == "bidi_component":
+            widget_id = element.bidi_component.id
+            # Keyed components get ids "$$ID-<hash>-<user key>".
+            user_key = widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else ""
+            if user_key:
+                self._component_ids[user_key] = (widget_id, delta.fragment_id)
+
+    def _drop_stale_elements(self, run_id: str, fragment_ids: list[str]) -> None:
+        """Forget elements the finished run did not write, as the frontend does.
+
+        A full run owns the whole page; a fragment run only its fragments.
+        """
+        if not run_id:
+            return
+        for path, placed in list(self._page.items()):
+            in_scope = not fragment_ids or placed.fragment_id in fragment_ids
+            if in_scope and placed.run_id != run_id:
+                del self._page[path]
+
+
+async def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
+    """Poll /_stcore/health like the frontend does before it opens the socket."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    url = health_url(base_url)
+    while True:
+        try:
+            response = await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
+            with response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
+        await asyncio.sleep(0.25)

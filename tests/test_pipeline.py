@@ -1,0 +1,204 @@
+"""From drawing to digit: wherever, however big, whatever brush or canvas style, the same answer."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image
+
+from conftest import DRAWN_STROKES, FIXTURE_MNIST, stroke_canvas
+from mnist_core.data import load_from_dir
+from mnist_core.image_io import decode_image
+from mnist_core.predictor import EMPTY, OK, UNSURE
+from mnist_core.synthetic import STYLES, drawn_digit, render, stamp
+
+SIZES = [50, 90, 140, 200, 270]
+BRUSHES = {"hairline": 0.01, "medium": 0.12, "thick": 0.26}  # as a fraction of the digit's height
+
+
+def place(mask: np.ndarray, where: tuple[float, float], size: int = 280) -> np.ndarray:
+    """A bool mask placed on a canvas at fractional position where=(x, y) of the free room."""
+    canvas = np.zeros((size, size), np.float32)
+    mask = mask[:size, :size]
+    top = int(where[1] * (size - mask.shape[0]))
+    left = int(where[0] * (size - mask.shape[1]))
+    stamp(canvas, mask, top, left)
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def sample_digits():
+    """A few clean MNIST test digits from the committed fixture: (image, label) pairs."""
+    test = load_from_dir(FIXTURE_MNIST).test
+    return [(test.images[i], int(test.labels[i])) for i in (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)]
+
+
+def test_one_digit_anywhere_any_size_any_brush_any_style(predictor, sample_digits):
+    """5 sizes x 9 positions x 3 brushes x 3 styles = 405 canvases of one drawn digit: one answer."""
+    image, label = sample_digits[0]  # a 7
+    positions = list(itertools.product([0.0, 0.5, 1.0], repeat=2))
+    answers = []
+    for size, (brush_name, brush), style in itertools.product(SIZES, BRUSHES.items(), STYLES):
+        mask = drawn_digit(image, size, max(1.5, brush * size))
+        canvases = np.stack([render(place(mask, where), style) for where in positions])
+        for canvas in canvases:
+            reading = predictor.read(canvas)
+            answers.append((size, brush_name, style, reading.status, reading.text))
+    wrong = [a for a in answers if a[4] != str(label)]
+    assert len(answers) == 405 and not wrong, wrong[:10]
+
+
+def test_drawn_sample_digits_are_read_at_small_and_large_sizes(predictor, sample_digits):
+    for (image, label), size in itertools.product(sample_digits, [60, 240]):
+        canvas = render(place(drawn_digit(image, size, size * 0.1), (0.3, 0.7)), "black_on_white")
+        assert predictor.read(canvas).text == str(label), (label, size)
+
+
+@pytest.mark.parametrize("digit", sorted(DRAWN_STROKES))
+def test_mouse_drawn_digits_including_two_stroke_ones(predictor, digit):
+    canvas = stroke_canvas(DRAWN_STROKES[digit], scale=2.2, offset=(30, 20))
+    for multi in (False, True):
+        reading = predictor.read(render(canvas, "black_on_transparent"), multi=multi)
+        assert (reading.status, reading.text) == (OK, digit)
+
+
+def test_nothing_drawn_is_empty_never_a_digit(predictor):
+    blank = np.zeros((280, 280, 4), np.uint8)
+    white = np.full((280, 280, 3), 255, np.uint8)
+    dot = stroke_canvas([[(50, 50), (50.5, 50)]], brush=20)
+    tiny_dot = stroke_canvas([[(10, 90), (10, 90)]], brush=3)
+    specks = np.zeros((280, 280), np.float32)
+    rng = np.random.default_rng(0)
+    for x, y in rng.integers(5, 275, size=(12, 2)):
+        specks[y - 1 : y + 1, x - 1 : x + 1] = 1.0
+    for canvas in (blank, white, render(dot, "white_on_black"), render(tiny_dot, "black_on_white"),
+                   render(specks, "black_on_transparent")):
+        for multi in (False, True):
+            reading = predictor.read(canvas, multi=multi)
+            assert reading.status == EMPTY and reading.digits == []
+
+
+def test_specks_away_from_the_digit_do_not_change_it(predictor, sample_digits):
+    for image, label in sample_digits[:5]:
+        canvas = place(drawn_digit(image, 120, 12), (0.5, 0.5))
+        clean = predictor.read(render(canvas, "white_on_black")).first
+        speckled = canvas.copy()
+        for x, y in [(8, 8), (270, 12), (15, 260), (262, 268), (140, 6)]:
+            speckled[y - 2 : y + 2, x - 2 : x + 2] = 1.0
+        noisy = predictor.read(render(speckled, "white_on_black")).first
+        assert noisy.box == clean.box and noisy.digit == clean.digit == label
+        np.testing.assert_allclose(noisy.model_input, clean.model_input)
+
+
+def test_several_digits_read_left_to_right(predictor, sample_digits):
+    by_label = {label: image for image, label in sample_digits}
+    canvas = np.zeros((280, 700), np.float32)
+    for index, label in enumerate([2, 0, 1, 4]):
+        stamp(canvas, drawn_digit(by_label[label], 150, 14), 60, 20 + 170 * index)
+    reading = predictor.read(render(canvas, "black_on_white"), multi=True)
+    assert reading.text == "2014"
+    lefts = [d.box.left for d in reading.digits]
+    assert lefts == sorted(lefts)
+
+
+def test_ten_is_read_as_one_zero_not_as_one_digit(predictor):
+    canvas = stroke_canvas(DRAWN_STROKES["1"], scale=2.0, offset=(10, 40))
+    canvas = np.maximum(canvas, stroke_canvas(DRAWN_STROKES["0"], scale=2.0, offset=(120, 40)))
+    assert predictor.read(render(canvas, "white_on_black"), multi=True).text == "10"
+
+
+def test_inverted_transparent_and_gray_inputs_agree(predictor, sample_digits):
+    image, label = sample_digits[2]
+    ink = place(drawn_digit(image, 160, 16), (0.2, 0.4))
+    variants = [render(ink, style) for style in STYLES]
+    variants += [(ink * 255).astype(np.uint8), 1.0 - ink, (ink * 65535).astype(np.uint16), ink > 0.5]
+    rgba_white_strokes = np.zeros((280, 280, 4), np.uint8)
+    rgba_white_strokes[..., :3] = 255
+    rgba_white_strokes[..., 3] = (ink * 255).astype(np.uint8)
+    variants.append(rgba_white_strokes)
+    answers = {predictor.read(v).text for v in variants}
+    assert answers == {str(label)}
+
+
+def test_not_sure_gives_the_top_two(predictor):
+    scribble = stroke_canvas([[(10, 10), (90, 90), (10, 90), (90, 10), (50, 5), (50, 95), (5, 50), (95, 50)]],
+                             brush=14, scale=2.6)
+    reading = predictor.read(scribble)
+    assert reading.status in (OK, UNSURE)
+    first = reading.first
+    (top, p_top), (second, p_second) = first.top_two
+    assert top == first.digit and top != second and p_top >= p_second
+    assert first.status == (OK if first.confidence >= predictor.unsure_threshold else UNSURE)
+
+
+BAD_INPUTS = {
+    "empty array": np.zeros((0, 0)),
+    "empty rows": np.zeros((0, 10, 3), np.uint8),
+    "five channels": np.zeros((10, 10, 5), np.uint8),
+    "four dimensions": np.zeros((1, 10, 10, 3), np.uint8),
+    "NaN": np.full((20, 20), np.nan),
+    "infinity": np.full((20, 20), np.inf),
+    "strings": np.array([["a", "b"], ["c", "d"]]),
+    "objects": np.array([[None, 1], [2, 3]], dtype=object),
+    "complex": np.zeros((5, 5), complex),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_arrays_give_a_clear_error(predictor, name):
+    with pytest.raises(ValueError, match="image"):
+        predictor.read(BAD_INPUTS[name])
+
+
+def test_tiny_and_huge_images_are_handled(predictor):
+    assert predictor.read(np.zeros((1, 1), np.uint8)).status == EMPTY
+    assert predictor.read(np.full((1, 1), 255, np.uint8)).status == EMPTY
+    huge = np.zeros((5000, 5000), np.uint8)
+    huge[1000:4000, 2300:2700] = 255  # a "1" as a thick bar
+    started = time.perf_counter()
+    reading = predictor.read(huge)
+    assert time.perf_counter() - started < 20  # bounded: the image is shrunk before any work
+    assert reading.status in (OK, UNSURE)
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, this is a text file\n", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
+def test_unreadable_files_give_a_clear_error(data):
+    with pytest.raises(ValueError, match="drawing.png"):
+        decode_image(data, name="drawing.png")
+
+
+def test_truncated_png_gives_a_clear_error():
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(buffer, "PNG")
+    with pytest.raises(ValueError, match="not a readable image"):
+        decode_image(buffer.getvalue()[: len(buffer.getvalue()) // 2], name="drawing.png")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    hnp.arrays(
+        dtype=st.sampled_from([np.uint8, np.uint16, np.float32, np.float64, np.int32, np.bool_]),
+        shape=st.one_of(
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=64),
+            st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from([1, 2, 3, 4])),
+        ),
+    )
+)
+def test_any_array_gives_a_reading_or_a_clear_error(predictor, array):
+    try:
+        reading = predictor.read(array, multi=bool(array.size % 2))
+    except ValueError as error:
+        assert "image" in str(error)
+        return
+    assert reading.status in (OK, UNSURE, EMPTY)
+    for digit in reading.digits:
+        assert digit.model_input.shape == (28, 28) and digit.model_input.dtype == np.float32
+        assert 0.0 <= digit.model_input.min() and digit.model_input.max() <= 1.0
+        assert abs(float(digit.probabilities.sum()) - 1.0) < 1e-3

@@ -1,0 +1,70 @@
+"""scripts/train.py writes a complete model folder, and a killed run never breaks the one there."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURE_MNIST, PROJECT_ROOT
+from mnist_core import artifacts
+from mnist_core.predictor import Predictor
+
+TRAIN = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "mlp-128-64",
+         "--limit", "512", "--epochs", "1", "--data-dir", str(FIXTURE_MNIST)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "quick"
+    result = subprocess.run([*TRAIN, "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out, result.stdout
+
+
+def test_writes_every_artifact(trained):
+    out, stdout = trained
+    assert "val_accuracy" in stdout and "test accuracy" in stdout  # Keras progress and a summary
+    assert {p.name for p in out.iterdir()} == {
+        "model.keras", "history.json", "metrics.json", "mistakes.json", "mistakes.npz"}
+    history = artifacts.read_history(out)
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    metrics = artifacts.read_metrics(out)
+    matrix = np.array(metrics["confusion_matrix"])
+    assert matrix.sum() == 300  # every test image of the fixture, once
+    assert metrics["test_accuracy"] == pytest.approx(np.trace(matrix) / 300)
+    assert metrics["arguments"]["limit"] == 512 and metrics["parameters"] == 109386
+    assert set(metrics["data_checksums_md5"]) == {p.name for p in FIXTURE_MNIST.iterdir()}
+    assert {"tensorflow", "keras", "numpy"} <= set(metrics["versions"])
+    records, images = artifacts.read_mistakes(out)
+    assert len(records) == matrix.sum() - np.trace(matrix)
+    assert all(r["true"] != r["predicted"] for r in records) and len(images) == min(len(records), 120)
+    assert Predictor(out).probabilities(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("kill_when", ["training mlp-128-64", "saving to"])
+def test_a_killed_run_leaves_the_previous_model_loadable(trained, tmp_path, kill_when):
+    out, _ = trained
+    target = tmp_path / "model"
+    subprocess.run(["cp", "-r", str(out), str(target)], check=True)
+    before = json.loads((target / "metrics.json").read_text())
+    process = subprocess.Popen([*TRAIN, "--out", str(target), "--seed", "7"], stdout=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    for line in process.stdout:
+        if kill_when in line:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    # Whenever the kill landed, the folder holds one whole model: the old one, or the new one complete.
+    after = artifacts.read_metrics(target)
+    Predictor(target)
+    if kill_when == "training mlp-128-64":
+        assert after == before
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model"]
+    assert all(".partial-" in name or name.endswith(".previous") for name in leftovers)
