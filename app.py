@@ -8,6 +8,7 @@ The page is UI only: reading digits lives in mnist_core, models are trained by s
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,31 +29,38 @@ DEFAULT_BRUSH = 18
 # ---------------------------------------------------------------- data, cached once per process
 
 
+# Cached by folder path (not preset name), so that a different models folder never hits a stale entry.
+
+
 @st.cache_resource(show_spinner="Loading the model…")
-def load_predictor(name: str) -> Predictor:
+def load_predictor(folder: str) -> Predictor:
     """One Predictor per model for the whole server: loaded once, shared by every session."""
-    return Predictor(MODELS_DIR / name)
+    return Predictor(folder)
 
 
 @st.cache_data(show_spinner=False)
-def shipped_models() -> list[str]:
-    """Presets that have a trained folder in models/, in the presets' order."""
-    return [name for name in PRESETS if (MODELS_DIR / name / "model.keras").is_file()]
+def shipped_models(models_dir: str) -> list[str]:
+    """Presets that have a trained model in models_dir, in the presets' order."""
+    return [name for name in PRESETS if (Path(models_dir) / name / "model.keras").is_file()]
 
 
 @st.cache_data(show_spinner=False)
-def load_history(name: str) -> dict:
-    return artifacts.read_history(MODELS_DIR / name)
+def load_history(folder: str) -> dict:
+    return artifacts.read_history(Path(folder))
 
 
 @st.cache_data(show_spinner=False)
-def load_metrics(name: str) -> dict:
-    return artifacts.read_metrics(MODELS_DIR / name)
+def load_metrics(folder: str) -> dict:
+    return artifacts.read_metrics(Path(folder))
 
 
 @st.cache_data(show_spinner=False)
-def load_mistakes(name: str):
-    return artifacts.read_mistakes(MODELS_DIR / name)
+def load_mistakes(folder: str):
+    return artifacts.read_mistakes(Path(folder))
+
+
+def folder_of(name: str) -> str:
+    return str(MODELS_DIR / name)
 
 
 # ---------------------------------------------------------------- sidebar
@@ -60,7 +68,7 @@ def load_mistakes(name: str):
 
 def model_picker_ui() -> str:
     """The model select box; returns the chosen preset name."""
-    names = shipped_models()
+    names = shipped_models(str(MODELS_DIR))
     if not names:
         st.error(f"No trained models in {MODELS_DIR}. Train one with: python scripts/train.py --model cnn")
         st.stop()
@@ -70,11 +78,11 @@ def model_picker_ui() -> str:
 
 def training_curves_ui(current: str) -> None:
     """Per-epoch accuracy and loss, training vs validation, for one or several models."""
-    chosen = st.multiselect("Compare models", shipped_models(), default=[current])
+    chosen = st.multiselect("Compare models", shipped_models(str(MODELS_DIR)), default=[current])
     histories, problems = {}, []
     for name in chosen:
         try:
-            histories[name] = load_history(name)
+            histories[name] = load_history(folder_of(name))
         except (FileNotFoundError, ValueError) as error:
             problems.append(str(error))
     for problem in problems:
@@ -103,7 +111,7 @@ def training_curves_ui(current: str) -> None:
 def model_details_ui(name: str) -> None:
     """Layers, parameters, test accuracy, confusion matrix and misclassified test digits."""
     try:
-        metrics = load_metrics(name)
+        metrics = load_metrics(folder_of(name))
     except (FileNotFoundError, ValueError) as error:
         st.warning(str(error))
         return
@@ -134,7 +142,7 @@ def model_details_ui(name: str) -> None:
 
 def mistakes_gallery_ui(name: str) -> None:
     try:
-        records, images = load_mistakes(name)
+        records, images = load_mistakes(folder_of(name))
     except (FileNotFoundError, ValueError) as error:
         st.warning(str(error))
         return
@@ -282,7 +290,7 @@ def main() -> None:
     st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
                "The model reads it after every stroke.")
     try:
-        predictor = load_predictor(name)
+        predictor = load_predictor(folder_of(name))
     except (FileNotFoundError, ValueError) as error:
         st.error(str(error))
         st.stop()

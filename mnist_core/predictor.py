@@ -86,7 +86,9 @@ class Predictor:
         batch = np.asarray(images, np.float32).reshape(-1, *INPUT_SHAPE)
         if len(batch) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        return np.asarray(self._forward(batch), dtype=np.float32)
+        scores = np.asarray(self._forward(batch), dtype=np.float32)
+        # The seed presets end in sigmoid, not softmax: rescale so every model's scores sum to 1.
+        return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
 
     def read(self, image: np.ndarray, multi: bool = False) -> Reading:
         """Any image array (canvas RGBA, RGB, gray; see normalize.to_float_image) -> Reading."""

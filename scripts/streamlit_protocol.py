@@ -46,6 +46,7 @@ from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.state.common import user_key_from_element_id
 
 STREAM_PATH = "_stcore/stream"
 HEALTH_PATH = "_stcore/health"
@@ -100,17 +101,41 @@ def browser_context(base_url: str) -> ClientState:
     return client_state
 
 
-def component_state(widget_id: str, state: dict[str, Any]) -> WidgetState:
+def component_state(widget_id: str, state: dict[str, Any] | str) -> WidgetState:
     """Encode a components-v2 widget value the way the frontend does.
 
     The frontend's ``setStateValue(key, value)`` merges ``{key: value}`` into
     the component's current state dict and stores ``JSON.stringify(dict)`` as
     the widget's ``json_value``. ``separators`` reproduces JSON.stringify's
-    compact output byte for byte.
+    compact output. A ``str`` is taken as already encoded (and may be
+    deliberately broken, to test bad input).
     """
     widget_state = WidgetState(id=widget_id)
-    widget_state.json_value = json.dumps(state, separators=(",", ":"))
+    widget_state.json_value = (
+        state if isinstance(state, str) else json.dumps(state, separators=(",", ":"))
+    )
     return widget_state
+
+
+def rerun_backmsg(
+    client_state_template: ClientState,
+    page_script_hash: str,
+    widget_states: Sequence[WidgetState] = (),
+    fragment_id: str = "",
+) -> BackMsg:
+    """The ``rerun_script`` BackMsg a widget change makes the browser send.
+
+    It carries the browser context (from the template), the page being shown
+    and the changed widgets' values; ``fragment_id`` when the widget lives in
+    an ``st.fragment``.
+    """
+    back_msg = BackMsg()
+    client_state = back_msg.rerun_script
+    client_state.CopyFrom(client_state_template)
+    client_state.page_script_hash = page_script_hash
+    client_state.widget_states.widgets.extend(widget_states)
+    client_state.fragment_id = fragment_id
+    return back_msg
 
 
 @dataclass
@@ -119,6 +144,18 @@ class ExceptionInfo:
 
     type: str
     message: str
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """A components-v2 element on the page: what a widget update must name."""
+
+    widget_id: str  # "$$ID-<hash>-<user key>"
+    component_name: str  # "<package>.<component>"
+    user_key: str
+    # Non-empty when the element sits in an st.fragment: the browser then
+    # reruns only that fragment when the widget changes.
+    fragment_id: str
 
 
 @dataclass
@@ -148,8 +185,8 @@ class RunResult:
     error_alerts: list[str] = field(default_factory=list)
     # The page after this run: element tree path -> element.
     page: dict[tuple[int, ...], Element] = field(default_factory=dict)
-    # Components-v2 elements seen so far: user key -> (widget id, fragment id).
-    component_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The components-v2 elements on that page, in page order.
+    components: list[ComponentInfo] = field(default_factory=list)
 
     def metric_values(self, label: str) -> list[str]:
         """Values of every st.metric with this label on the page, in page order."""
@@ -180,8 +217,6 @@ class StreamlitSession:
         # The page as the frontend would render it, kept across runs so that
         # a fragment run only replaces its own elements.
         self._page: dict[tuple[int, ...], _PlacedElement] = {}
-        # Components-v2 elements by user key -> (widget id, fragment id).
-        self._component_ids: dict[str, tuple[str, str]] = {}
 
     @classmethod
     async def open(
@@ -224,9 +259,8 @@ class StreamlitSession:
         The browser sends no ``page_script_hash`` here (the server picks the
         main page) and learns it from ``new_session``.
         """
-        client_state = self._new_client_state()
-        client_state.page_script_hash = ""
-        return await self._request_run(client_state, timeout)
+        back_msg = rerun_backmsg(self._client_state_template, page_script_hash="")
+        return await self._request_run(back_msg, timeout)
 
     async def rerun(
         self,
@@ -236,10 +270,10 @@ class StreamlitSession:
         timeout: float = 30.0,
     ) -> RunResult:
         """Request a rerun with these widget values, as a widget change does."""
-        client_state = self._new_client_state()
-        client_state.widget_states.widgets.extend(widget_states)
-        client_state.fragment_id = fragment_id
-        return await self._request_run(client_state, timeout)
+        back_msg = rerun_backmsg(
+            self._client_state_template, self.page_script_hash, widget_states, fragment_id
+        )
+        return await self._request_run(back_msg, timeout)
 
     async def send_raw(self, payload: bytes) -> None:
         """Send an arbitrary frame (to test how the server treats bad ones)."""
@@ -249,15 +283,7 @@ class StreamlitSession:
         """Wait for a run the caller has already triggered (see send_raw)."""
         return await self._collect_run(time.perf_counter(), timeout)
 
-    def _new_client_state(self) -> ClientState:
-        client_state = ClientState()
-        client_state.CopyFrom(self._client_state_template)
-        client_state.page_script_hash = self.page_script_hash
-        return client_state
-
-    async def _request_run(self, client_state: ClientState, timeout: float) -> RunResult:
-        back_msg = BackMsg()
-        back_msg.rerun_script.CopyFrom(client_state)
+    async def _request_run(self, back_msg: BackMsg, timeout: float) -> RunResult:
         started = time.perf_counter()
         await self._connection.send(back_msg.SerializeToString())
         return await self._collect_run(started, timeout)
@@ -318,7 +344,7 @@ class StreamlitSession:
                     exceptions=exceptions,
                     error_alerts=error_alerts,
                     page={path: placed.element for path, placed in self._page.items()},
-                    component_ids=dict(self._component_ids),
+                    components=self._components(),
                 )
             # Other messages (session_status_changed, page_info_changed,
             # heartbeat acks, ...) do not change what the page shows.
@@ -383,12 +409,18 @@ class StreamlitSession:
             exceptions.append(ExceptionInfo(element.exception.type, element.exception.message))
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             error_alerts.append(element.alert.body)
-        elif kind == "bidi_component":
-            widget_id = element.bidi_component.id
-            # Keyed components get ids "$$ID-<hash>-<user key>".
-            user_key = widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else ""
-            if user_key:
-                self._component_ids[user_key] = (widget_id, delta.fragment_id)
+
+    def _components(self) -> list[ComponentInfo]:
+        return [
+            ComponentInfo(
+                widget_id=placed.element.bidi_component.id,
+                component_name=placed.element.bidi_component.component_name,
+                user_key=user_key_from_element_id(placed.element.bidi_component.id) or "",
+                fragment_id=placed.fragment_id,
+            )
+            for _path, placed in sorted(self._page.items())
+            if placed.element.WhichOneof("type") == "bidi_component"
+        ]
 
     def _drop_stale_elements(self, run_id: str, fragment_ids: list[str]) -> None:
         """Forget elements the finished run did not write, as the frontend does.

@@ -10,6 +10,7 @@ always launch the system Chromium through `launch_chromium`.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,11 +52,11 @@ STREAMLIT_FLAGS = (
 )
 
 # streamlit-drawable-canvas 0.13 is a components-v2 element: its DOM lives in
-# an open shadow root (isolate_styles=True), not in an iframe. Playwright's
-# CSS engine pierces open shadow roots, so a plain selector finds it. Fabric
-# wraps `.dc-canvas` (the lower canvas) and adds an `upper-canvas` sibling of
-# the same size that receives the pointer events.
-CANVAS_SELECTOR = "canvas.dc-canvas"
+# an open shadow root (isolate_styles=True) of the page itself, which
+# Playwright's CSS engine pierces. Older, components-v1 versions render in an
+# iframe; `find_canvas` looks there too. Fabric stacks an `upper-canvas` that
+# receives the pointer events on the drawing (`lower-canvas`), same size.
+CANVAS_SELECTOR = "canvas.upper-canvas"
 
 # Freehand strokes are sent as many small mouse moves, as a real pointer
 # would; Fabric's PencilBrush adds a point per move event.
@@ -120,9 +121,9 @@ def streamlit_server(
     """Run `streamlit run script_path` and yield its base URL.
 
     The server runs in its own process group so that everything it spawned is
-    terminated on exit. Its output goes to a log file next to nothing of the
-    caller's: on a startup failure the log tail is put in the exception.
-    `env` entries are added to (not substituted for) the current environment.
+    terminated on exit. Its output goes to `$TMPDIR/streamlit-<port>.log`;
+    on a startup failure the log's tail is put in the exception. `env`
+    entries are added to (not substituted for) the current environment.
     """
     script = Path(script_path).resolve()
     if not script.is_file():
@@ -171,8 +172,27 @@ def launch_chromium(playwright: Playwright, **launch_options) -> Browser:
 
 
 def find_canvas(page: Page) -> Locator:
-    """Locate the drawable canvas (the first one on the page)."""
-    return page.locator(CANVAS_SELECTOR).first
+    """Locate the drawable canvas (the first one), in the page or an iframe."""
+    in_page = page.locator(CANVAS_SELECTOR)
+    if in_page.count():
+        return in_page.first
+    for frame in page.frames[1:]:
+        in_frame = frame.locator(CANVAS_SELECTOR)
+        if in_frame.count():
+            return in_frame.first
+    return in_page.first
+
+
+def wait_for_canvas(page: Page, timeout: float = 30.0) -> Locator:
+    """Wait until a drawable canvas is visible and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        canvas = find_canvas(page)
+        if canvas.count() and canvas.is_visible():
+            return canvas
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no visible {CANVAS_SELECTOR!r} after {timeout:.0f} s")
+        page.wait_for_timeout(50)
 
 
 def wait_for_app_idle(page: Page, timeout: float = 30.0) -> None:
@@ -188,11 +208,57 @@ def wait_for_app_idle(page: Page, timeout: float = 30.0) -> None:
     )
 
 
+class RerunWatcher:
+    """Counts finished script runs from the server's websocket messages.
+
+    `data-test-script-state` cannot tell "no rerun yet" from "rerun done":
+    a stroke is only sent ~200 ms after mouse up. Counting `script_finished`
+    messages can. Create it before `page.goto`, so it sees the websocket open.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.finished_runs = 0
+        page.on("websocket", self._watch_websocket)
+
+    def _watch_websocket(self, websocket) -> None:
+        if websocket.url.endswith("/_stcore/stream"):
+            websocket.on("framereceived", self._count_finished_run)
+
+    def _count_finished_run(self, payload: bytes | str) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        if message.WhichOneof("type") == "script_finished":
+            self.finished_runs += 1
+
+    def wait_for_runs(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until at least `count` script runs have finished in total."""
+        deadline = time.monotonic() + timeout
+        while self.finished_runs < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{self.finished_runs} script runs finished, expected {count}"
+                )
+            # Playwright delivers websocket events while it waits.
+            self.page.wait_for_timeout(10)
+
+    @contextmanager
+    def expect_rerun(self, timeout: float = 30.0) -> Iterator[None]:
+        """Wait, after the block, for one more script run than before it."""
+        expected = self.finished_runs + 1
+        yield
+        self.wait_for_runs(expected, timeout)
+
+
 def open_page(page: Page, base_url: str, timeout: float = 60.0) -> None:
     """Load the app and wait for its first run and the canvas to be ready."""
     page.goto(base_url, timeout=timeout * 1000)
     wait_for_app_idle(page, timeout)
-    find_canvas(page).wait_for(state="visible", timeout=timeout * 1000)
+    wait_for_canvas(page, timeout)
 
 
 def canvas_to_page(canvas: Locator, x: float, y: float) -> tuple[float, float]:
@@ -256,10 +322,52 @@ def draw_strokes(
         draw_stroke(page, points, canvas, step_pixels, lift_pen=lift_pen)
 
 
+def _interpolate(
+    page_points: Sequence[tuple[float, float]], step_pixels: float
+) -> list[tuple[float, float]]:
+    """Points every ~`step_pixels` along a polyline, both ends included."""
+    path = [page_points[0]]
+    for (start_x, start_y), (end_x, end_y) in zip(page_points, page_points[1:]):
+        distance = ((end_x - start_x) ** 2 + (end_y - start_y) ** 2) ** 0.5
+        steps = max(1, round(distance / step_pixels))
+        path += [
+            (start_x + (end_x - start_x) * i / steps, start_y + (end_y - start_y) * i / steps)
+            for i in range(1, steps + 1)
+        ]
+    return path
+
+
+def draw_touch_stroke(
+    page: Page,
+    points: Sequence[tuple[float, float]],
+    canvas_locator: Locator | None = None,
+    step_pixels: float = DEFAULT_STEP_PIXELS,
+) -> None:
+    """Draw one polyline with a finger, through CDP touch events.
+
+    Playwright's `page.touchscreen` can only tap, so a drag goes through
+    `Input.dispatchTouchEvent`. The page's context needs `has_touch=True`.
+    """
+    canvas = canvas_locator or find_canvas(page)
+    path = _interpolate([canvas_to_page(canvas, x, y) for x, y in points], step_pixels)
+    session = page.context.new_cdp_session(page)
+    try:
+        for index, (x, y) in enumerate(path):
+            session.send("Input.dispatchTouchEvent", {
+                "type": "touchStart" if index == 0 else "touchMove",
+                "touchPoints": [{"x": x, "y": y}],
+            })
+        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        session.detach()
+
+
 def metric_locator(page: Page, label: str) -> Locator:
     """Locate the value of the `st.metric` whose label is exactly `label`."""
+    # has_text alone would be a case-insensitive substring match.
+    exact_label = re.compile(rf"^\s*{re.escape(label)}\s*$")
     metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=exact_label)
     )
     return metric.locator('[data-testid="stMetricValue"]').first
 
@@ -275,19 +383,47 @@ def wait_for_metric_value(
     page: Page, label: str, expected: str, timeout: float = 30.0
 ) -> str:
     """Wait until the metric labelled `label` shows `expected`; return it."""
-    return _wait_for_metric_text(page, label, lambda text: text == expected, timeout,
-                                 f"to equal {expected!r}")
+    return _wait_for_metric_text(
+        page, label, lambda text: text == expected, timeout, f"show {expected!r}"
+    )
 
 
 def wait_for_metric_change(
     page: Page, label: str, previous: str, timeout: float = 30.0
 ) -> str:
     """Wait until the metric labelled `label` differs from `previous`."""
-    return _wait_for_metric_text(page, label, lambda text: text != previous, timeout,
-                                 f"to change from {previous!r}")
+    return _wait_for_metric_text(
+        page, label, lambda text: text != previous, timeout, f"change from {previous!r}"
+    )
 
 
-def _wait_for_metric_text(page, label, accept, timeout, description) -> str:
+def time_stroke_to_metric(
+    page: Page,
+    points: Sequence[tuple[float, float]],
+    label: str,
+    canvas_locator: Locator | None = None,
+    timeout: float = 30.0,
+) -> float:
+    """Draw a stroke and return seconds from its mouse up until the metric
+    labelled `label` changes. Includes the canvas's ~200 ms send debounce.
+
+    Polled from Python, so it overstates by up to one poll (~10-20 ms).
+    """
+    before = wait_for_metric(page, label, timeout)
+    draw_stroke(page, points, canvas_locator, release=False)
+    started = time.perf_counter()
+    page.mouse.up()
+    wait_for_metric_change(page, label, before, timeout)
+    return time.perf_counter() - started
+
+
+def _wait_for_metric_text(
+    page: Page,
+    label: str,
+    accept: Callable[[str], bool],
+    timeout: float,
+    description: str,
+) -> str:
     """Poll the metric text until `accept(text)`; fail with the last value."""
     value = metric_locator(page, label)
     deadline = time.monotonic() + timeout
@@ -300,6 +436,6 @@ def _wait_for_metric_text(page, label, accept, timeout, description) -> str:
         # Short poll: this also serves latency measurements.
         page.wait_for_timeout(10)
     raise TimeoutError(
-        f"metric {label!r} did not come {description} within {timeout:.0f} s "
+        f"metric {label!r} did not {description} within {timeout:.0f} s "
         f"(last value {text!r})"
     )

@@ -1,0 +1,106 @@
+"""How fast a drawing becomes a digit: model load time, per-drawing latency, batch throughput.
+
+    python scripts/benchmark.py            # a table
+    python scripts/benchmark.py --json     # one JSON object
+
+Drawings are 280x280 canvases of MNIST-derived digits at random sizes, places, brushes and
+styles (mnist_core.synthetic), so no data files are needed beyond the committed fixture.
+Latency is normalize + predict for one drawing, as the app does after each stroke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from mnist_core.config import DEFAULT_MODEL, PROJECT_ROOT  # noqa: E402
+from mnist_core.data import load_from_dir  # noqa: E402
+from mnist_core.normalize import image_to_ink, normalize_digit  # noqa: E402
+from mnist_core.predictor import Predictor  # noqa: E402
+from mnist_core.segment import find_digits  # noqa: E402
+from mnist_core.synthetic import make_samples  # noqa: E402
+
+FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    values = np.array(seconds) * 1000
+    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
+            "max_ms": float(values.max()), "runs": len(values)}
+
+
+def time_each(function, items) -> list[float]:
+    timings = []
+    for item in items:
+        started = time.perf_counter()
+        function(item)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--drawings", type=int, default=300, help="at least 200 for stable percentiles")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    predictor = Predictor(args.model)
+    load_seconds = time.perf_counter() - started
+
+    test = load_from_dir(FIXTURE).test
+    drawings = [s.image for s in make_samples(test.images, test.labels, args.drawings, "single", seed=11)]
+    for drawing in drawings[:20]:  # warm caches and allocators, as a running app would be
+        predictor.read(drawing)
+
+    preprocess = time_each(lambda d: [normalize_digit(x.ink) for x in find_digits(image_to_ink(d), False)], drawings)
+    inputs = np.zeros((1, 28, 28), np.float32)
+    model_only = time_each(lambda _: predictor.probabilities(inputs), range(len(drawings)))
+    end_to_end = time_each(predictor.read, drawings)
+
+    # The same drawings from a fresh thread each, as Streamlit runs every rerun in a new thread.
+    fresh_thread = []
+    for drawing in drawings[:100]:
+        worker = threading.Thread(target=lambda d=drawing: fresh_thread.extend(time_each(predictor.read, [d])))
+        worker.start()
+        worker.join()
+
+    batch = np.random.default_rng(0).random((1000, 28, 28), dtype=np.float32)
+    predictor.probabilities(batch[:10])
+    started = time.perf_counter()
+    for _ in range(5):
+        predictor.probabilities(batch)
+    batch_rate = 5 * len(batch) / (time.perf_counter() - started)
+
+    report = {
+        "model": str(predictor.folder),
+        "model_load_seconds": load_seconds,
+        "preprocess_one_drawing": percentiles(preprocess),
+        "predict_one_image": percentiles(model_only),
+        "read_one_drawing": percentiles(end_to_end),
+        "read_one_drawing_fresh_thread": percentiles(fresh_thread),
+        "batch_images_per_second": batch_rate,
+    }
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"model {report['model']}: loaded in {load_seconds:.2f} s")
+    for key in ("preprocess_one_drawing", "predict_one_image", "read_one_drawing", "read_one_drawing_fresh_thread"):
+        r = report[key]
+        print(f"{key:<32} p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   max {r['max_ms']:6.1f} ms   ({r['runs']} runs)")
+    print(f"{'batch of 1000 images':<32} {batch_rate:,.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()

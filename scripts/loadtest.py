@@ -1,0 +1,1389 @@
+"""Protocol-level load test for the draw-a-digit Streamlit app.
+
+Twenty real browsers do not fit on two cores, so each simulated user is a
+websocket speaking Streamlit's own protobuf protocol (see
+``streamlit_protocol.py``). A user loads the page, then every ``--interval``
+seconds "draws" a digit: it sends exactly what the drawable canvas sends after
+a stroke (its Fabric.js JSON and the PNG of the canvas as a data URL, as the
+component's widget state), waits for the rerun's ``script_finished`` and reads
+the ``st.metric`` labelled "Prediction".
+
+Every simulated message starts from a real one that Chromium sent
+(``tests/fixtures/canvas_backmsg.bin``, recorded with ``--capture-fixture``);
+only the page hash, the widget id and the drawing are replaced.
+
+Answers are checked two ways:
+
+* wrong:   the answer is not the digit that was drawn (this includes plain
+           model mistakes; see the solo accuracy).
+* crossed: the answer differs from what the same page answered for the very
+           same drawing when one user was alone (the calibration pass before
+           the load). A correct app has 0 whatever its accuracy: a crossed
+           answer means sessions leaked into each other under load.
+* missing: no "Prediction" metric with a digit, no script_finished in time,
+           or the socket dropped.
+
+Modes (see --help): plain load, ``--compare`` two scripts, ``--bad-input``,
+``--capture-fixture``, ``--write-digits``.
+
+Example::
+
+    python scripts/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
+    python scripts/loadtest.py --compare app.py scripts/bench_pages/bare_canvas.py --users 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import dataclasses
+import io
+import json
+import math
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from streamlit_protocol import (  # noqa: E402
+    ComponentInfo,
+    RunResult,
+    RunTimeoutError,
+    StreamlitSession,
+    component_state,
+    wait_until_healthy,
+)
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_PATH = REPO_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
+
+# What the app must show: one drawable canvas (found by its component name,
+# or by --canvas-key when there are several) and st.metric with this label.
+CANVAS_COMPONENT_NAME = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+PREDICTION_LABEL = "Prediction"
+
+
+# --------------------------------------------------------------------------
+# Drawings: what a user puts on the canvas
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CanvasStyle:
+    """How the app's canvas draws; the simulated PNGs must look the same.
+
+    The defaults are app.py's: a 280 px canvas, an 18 px dark brush on white.
+    """
+
+    size: int = 280
+    stroke_width: int = 18
+    stroke_color: str = "#111111"
+    # "" is a transparent canvas, as st_canvas's default.
+    background_color: str = "#FFFFFF"
+
+
+def _rgba(color: str) -> tuple[int, int, int, int]:
+    """'#RRGGBB' (or '' for transparent) as an RGBA tuple."""
+    if not color:
+        return (0, 0, 0, 0)
+    hex_digits = color.lstrip("#")
+    if len(hex_digits) == 3:
+        hex_digits = "".join(character * 2 for character in hex_digits)
+    return (
+        int(hex_digits[0:2], 16),
+        int(hex_digits[2:4], 16),
+        int(hex_digits[4:6], 16),
+        255,
+    )
+
+
+def _arc(
+    center_x: float,
+    center_y: float,
+    radius_x: float,
+    radius_y: float,
+    start_degrees: float,
+    end_degrees: float,
+    points: int = 24,
+) -> list[tuple[float, float]]:
+    """Points along an ellipse arc (y grows downwards, so angles go clockwise)."""
+    return [
+        (
+            center_x + radius_x * math.cos(math.radians(angle)),
+            center_y + radius_y * math.sin(math.radians(angle)),
+        )
+        for angle in np.linspace(start_degrees, end_degrees, points)
+    ]
+
+
+# Each digit as the strokes a person would draw, in a unit box (x right,
+# y down). Hand-written shapes rather than cv2.putText so that the Fabric
+# JSON can carry the very strokes the PNG shows, as the real canvas does.
+DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [_arc(0.5, 0.5, 0.42, 0.5, -90, 270, 36)],
+    1: [[(0.6, 0.0), (0.45, 1.0)]],
+    2: [_arc(0.5, 0.27, 0.42, 0.27, 200, 380, 16) + [(0.05, 1.0), (0.98, 1.0)]],
+    3: [_arc(0.45, 0.25, 0.42, 0.25, -160, 90, 18) + _arc(0.45, 0.74, 0.47, 0.26, -90, 160, 18)],
+    4: [[(0.62, 0.0), (0.02, 0.68), (0.98, 0.68)], [(0.72, 0.28), (0.72, 1.0)]],
+    5: [[(0.92, 0.0), (0.22, 0.0), (0.14, 0.45)] + _arc(0.48, 0.7, 0.44, 0.3, -135, 150, 18)],
+    6: [[(0.75, 0.0), (0.38, 0.3), (0.12, 0.68)] + _arc(0.5, 0.73, 0.38, 0.27, 180, 540, 24)],
+    7: [[(0.02, 0.0), (0.98, 0.0), (0.38, 1.0)]],
+    8: [
+        _arc(0.5, 0.25, 0.33, 0.25, 90, 450, 24),
+        _arc(0.5, 0.74, 0.42, 0.26, -90, 270, 24),
+    ],
+    9: [_arc(0.5, 0.3, 0.4, 0.3, 0, 360, 24) + [(0.9, 0.3), (0.78, 1.0)]],
+}
+
+
+def _to_canvas(unit_points: list[tuple[float, float]], size: int) -> list[tuple[float, float]]:
+    """Place unit-box points where a user draws: centred, ~60 % of the height."""
+    return [(size * (0.3 + 0.4 * x), size * (0.2 + 0.6 * y)) for x, y in unit_points]
+
+
+def fabric_path_commands(points: list[tuple[float, float]]) -> list[list[Any]]:
+    """The path Fabric's PencilBrush makes from pointer positions.
+
+    Like the captured stroke: "M" at the first point, a quadratic curve
+    through each point to the midpoint of the next, "L" to the last one.
+    """
+
+    def rounded(value: float) -> float:
+        return round(float(value), 3)
+
+    commands: list[list[Any]] = [["M", rounded(points[0][0]), rounded(points[0][1])]]
+    for current, following in zip(points[1:-1], points[2:]):
+        middle = ((current[0] + following[0]) / 2, (current[1] + following[1]) / 2)
+        commands.append(
+            ["Q", rounded(current[0]), rounded(current[1]), rounded(middle[0]), rounded(middle[1])]
+        )
+    commands.append(["L", rounded(points[-1][0]), rounded(points[-1][1])])
+    return commands
+
+
+def sample_path(commands: list[list[Any]], steps_per_curve: int = 8) -> np.ndarray:
+    """Turn Fabric path commands into a dense polyline, to render them."""
+    points: list[tuple[float, float]] = []
+    current = (0.0, 0.0)
+    for command in commands:
+        kind = command[0].upper()
+        if kind == "M":
+            current = (command[1], command[2])
+            points.append(current)
+        elif kind == "L":
+            current = (command[1], command[2])
+            points.append(current)
+        elif kind == "Q":
+            control, end = (command[1], command[2]), (command[3], command[4])
+            for t in np.linspace(0, 1, steps_per_curve + 1)[1:]:
+                points.append(
+                    (
+                        (1 - t) ** 2 * current[0] + 2 * (1 - t) * t * control[0] + t**2 * end[0],
+                        (1 - t) ** 2 * current[1] + 2 * (1 - t) * t * control[1] + t**2 * end[1],
+                    )
+                )
+            current = end
+    return np.array(points, dtype=np.float64)
+
+
+@dataclass
+class CanvasTemplate:
+    """The parts of a real captured canvas message that we reuse verbatim."""
+
+    client_state: ClientState  # browser context, without widgets or page hash
+    path_object: dict[str, Any]  # every Fabric key of a freedraw stroke
+    fabric_version: str
+
+    @classmethod
+    def from_fixture(cls, fixture_path: Path = FIXTURE_PATH) -> CanvasTemplate:
+        back_msg = BackMsg()
+        back_msg.ParseFromString(fixture_path.read_bytes())
+        client_state = ClientState()
+        client_state.CopyFrom(back_msg.rerun_script)
+        (canvas_widget,) = client_state.widget_states.widgets
+        canvas_state = json.loads(canvas_widget.json_value)
+        raw_drawing = canvas_state["drawing"]["raw"]
+        client_state.ClearField("widget_states")
+        client_state.page_script_hash = ""
+        return cls(
+            client_state=client_state,
+            path_object=raw_drawing["objects"][0],
+            fabric_version=raw_drawing["version"],
+        )
+
+    def client_state_for(self, base_url: str) -> ClientState:
+        """The captured browser context, pointed at this server's URL."""
+        client_state = ClientState()
+        client_state.CopyFrom(self.client_state)
+        client_state.context_info.url = base_url.rstrip("/") + "/"
+        return client_state
+
+
+@dataclass
+class Drawing:
+    """One drawing of a digit, as the canvas would report it."""
+
+    digit: int
+    name: str
+    png: bytes
+    fabric_json: dict[str, Any]
+    # The canvas after each earlier stroke: the component reports every
+    # stroke (on mouse up), so a two-stroke "4" is two reruns.
+    earlier_strokes: list[Drawing] = field(default_factory=list)
+
+    @property
+    def stroke_states(self) -> list[str]:
+        """The widget states the browser sends while drawing this, in order."""
+        return [earlier.state_json for earlier in self.earlier_strokes] + [self.state_json]
+
+    @cached_property
+    def state_json(self) -> str:
+        """The canvas component's widget state, JSON-encoded once and reused.
+
+        The canvas calls setStateValue("drawing", {raw, data}); its state has
+        no other key unless a background image is used.
+        """
+        data_url = "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        state = {"drawing": {"raw": self.fabric_json, "data": data_url}}
+        return json.dumps(state, separators=(",", ":"))
+
+
+def _fabric_object(
+    template: CanvasTemplate, style: CanvasStyle, commands: list[list[Any]]
+) -> dict[str, Any]:
+    """A freedraw Path object: the captured one with this stroke's geometry."""
+    polyline = sample_path(commands)
+    low, high = polyline.min(axis=0), polyline.max(axis=0)
+    path_object = dict(template.path_object)
+    path_object.update(
+        {
+            # The canvas uses originX/Y "center": left/top is the box centre.
+            "left": round(float(low[0] + high[0]) / 2, 3),
+            "top": round(float(low[1] + high[1]) / 2, 3),
+            "width": round(float(high[0] - low[0]), 3),
+            "height": round(float(high[1] - low[1]), 3),
+            "stroke": style.stroke_color,
+            "strokeWidth": style.stroke_width,
+            "path": commands,
+        }
+    )
+    return path_object
+
+
+def _fabric_canvas(
+    template: CanvasTemplate, style: CanvasStyle, objects: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "version": template.fabric_version,
+        "objects": objects,
+        "background": style.background_color,
+    }
+
+
+def _encode_png(rgba: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _blank_canvas(style: CanvasStyle, size: int | None = None) -> np.ndarray:
+    size = size or style.size
+    canvas = np.zeros((size, size, 4), dtype=np.uint8)
+    canvas[:] = _rgba(style.background_color)
+    return canvas
+
+
+def _render(strokes: list[list[list[Any]]], style: CanvasStyle, scale: float = 1.0) -> np.ndarray:
+    """Rasterise Fabric paths like the browser canvas: round, anti-aliased."""
+    canvas = _blank_canvas(style, int(style.size * scale))
+    # cv2 draws at sub-pixel precision with fixed-point coordinates.
+    fixed_point_bits = 4
+    for commands in strokes:
+        polyline = sample_path(commands) * scale * (1 << fixed_point_bits)
+        cv2.polylines(
+            canvas,
+            [np.round(polyline).astype(np.int32)],
+            isClosed=False,
+            color=_rgba(style.stroke_color),
+            thickness=max(1, round(style.stroke_width * scale)),
+            lineType=cv2.LINE_AA,
+            shift=fixed_point_bits,
+        )
+    return canvas
+
+
+def digit_strokes(digit: int, size: int) -> list[list[list[Any]]]:
+    """The built-in strokes of a digit as Fabric path commands on the canvas."""
+    return [fabric_path_commands(_to_canvas(unit, size)) for unit in DIGIT_STROKES[digit]]
+
+
+def render_digit_png(digit: int, style: CanvasStyle, scale: float = 1.0) -> bytes:
+    """The PNG the canvas exports for the built-in drawing of a digit."""
+    return _encode_png(_render(digit_strokes(digit, style.size), style, scale))
+
+
+def render_digit(
+    digit: int, style: CanvasStyle, template: CanvasTemplate, scale: float = 1.0
+) -> Drawing:
+    """Draw one digit with the built-in strokes (scale > 1 for a huge image)."""
+    strokes = digit_strokes(digit, style.size)
+    name = f"digit-{digit}" + ("" if scale == 1.0 else f"-x{scale:g}")
+
+    def canvas_after(stroke_count: int, label: str) -> Drawing:
+        drawn = strokes[:stroke_count]
+        return Drawing(
+            digit=digit,
+            name=label,
+            png=_encode_png(_render(drawn, style, scale)),
+            fabric_json=_fabric_canvas(
+                template, style, [_fabric_object(template, style, path) for path in drawn]
+            ),
+        )
+
+    drawing = canvas_after(len(strokes), name)
+    drawing.earlier_strokes = [
+        canvas_after(count, f"{name}-stroke-{count}") for count in range(1, len(strokes))
+    ]
+    return drawing
+
+
+def render_digits(style: CanvasStyle, template: CanvasTemplate) -> list[Drawing]:
+    """The ten built-in drawings, 0 to 9."""
+    return [render_digit(digit, style, template) for digit in range(10)]
+
+
+def blank_drawing(style: CanvasStyle, template: CanvasTemplate) -> Drawing:
+    """What the canvas sends after the user clears it: no objects, empty PNG."""
+    return Drawing(
+        digit=-1,
+        name="blank",
+        png=_encode_png(_blank_canvas(style)),
+        fabric_json=_fabric_canvas(template, style, []),
+    )
+
+
+def load_digits(directory: Path, style: CanvasStyle, template: CanvasTemplate) -> list[Drawing]:
+    """Drawings from PNG files whose name starts with their digit (3.png, 7_b.png).
+
+    Each image is fitted to the canvas size. The Fabric JSON traces the ink's
+    outlines, since a file has no strokes; apps that only read the PNG do not
+    care, and the JSON keeps the size and shape of the real thing.
+    """
+    drawings = []
+    for path in sorted(directory.glob("*.png")):
+        match = re.match(r"(\d)", path.name)
+        if not match:
+            continue
+        image = Image.open(path).convert("RGBA").resize((style.size, style.size), Image.LANCZOS)
+        rgba = np.asarray(image)
+        background = np.array(_rgba(style.background_color), dtype=np.int16)
+        ink = (np.abs(rgba.astype(np.int16) - background).max(axis=2) > 64).astype(np.uint8)
+        contours, _hierarchy = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        objects = []
+        for contour in contours:
+            points = [(float(x), float(y)) for [[x, y]] in contour]
+            if len(points) >= 2:
+                objects.append(_fabric_object(template, style, fabric_path_commands(points)))
+        drawings.append(
+            Drawing(
+                digit=int(match.group(1)),
+                name=path.name,
+                png=_encode_png(rgba),
+                fabric_json=_fabric_canvas(template, style, objects),
+            )
+        )
+    if not drawings:
+        raise SystemExit(f"no PNG named after its digit (e.g. 3.png) in {directory}")
+    return drawings
+
+
+def prediction(result: RunResult) -> str | None:
+    """What the "Prediction" metric shows after a run, or None if it is absent."""
+    values = result.metric_values(PREDICTION_LABEL)
+    return values[-1].strip() if values else None
+
+
+def find_canvas(page: RunResult, key: str | None) -> ComponentInfo:
+    """The drawable canvas on the page: the only one, or the one with this key."""
+    canvases = [
+        component
+        for component in page.components
+        if component.component_name == CANVAS_COMPONENT_NAME
+        and (key is None or component.user_key == key)
+    ]
+    if len(canvases) != 1:
+        wanted = "a drawable canvas" if key is None else f'a canvas with key="{key}"'
+        found = [component.user_key or component.component_name for component in page.components]
+        raise LookupError(f"expected one {wanted} on the page, found {found or 'none'}")
+    return canvases[0]
+
+
+# --------------------------------------------------------------------------
+# The server under test
+# --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_tree_rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name, in parentheses, may contain spaces.
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(stat[1]), []).append(int(entry.name))
+    total, pending, found = 0, [pid], False
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if match:
+            total += int(match.group(1)) * 1024
+            found = True
+        pending.extend(children.get(current, []))
+    return total if found else None
+
+
+class StreamlitServer:
+    """`streamlit run SCRIPT` on a free port, started and stopped by us."""
+
+    def __init__(self, script: Path, extra_args: list[str] | None = None) -> None:
+        self.script = script
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._extra_args = extra_args or []
+        self._log = tempfile.NamedTemporaryFile(
+            prefix="loadtest-streamlit-", suffix=".log", delete=False
+        )
+        self.log_path = Path(self._log.name)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, timeout: float = 90.0) -> None:
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(self.script),
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            # No internet here, and the numbers should not include telemetry.
+            "--browser.gatherUsageStats", "false",
+            *self._extra_args,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, cwd=os.getcwd()
+        )
+        try:
+            await wait_until_healthy(self.url, timeout)
+        except TimeoutError:
+            self.stop()
+            raise SystemExit(f"streamlit did not start; see {self.log_path}") from None
+
+    def rss_bytes(self) -> int | None:
+        return process_tree_rss_bytes(self.process.pid) if self.process else None
+
+    def logged_errors(self) -> int:
+        """Tracebacks the server wrote to its log (errors the page may not show)."""
+        return self.log_path.read_text(errors="replace").count("Traceback (most recent call last)")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class MemorySampler:
+    """Samples a server's RSS in the background to find its peak."""
+
+    def __init__(self, pid: int | None, period: float = 0.5) -> None:
+        self._pid = pid
+        self._period = period
+        self.peak_bytes: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> int | None:
+        if self._pid is None:
+            return None
+        rss = process_tree_rss_bytes(self._pid)
+        if rss is not None:
+            self.peak_bytes = max(self.peak_bytes or 0, rss)
+        return rss
+
+    def start(self) -> None:
+        async def run() -> None:
+            while True:
+                self.sample()
+                await asyncio.sleep(self._period)
+
+        if self._pid is not None:
+            self._task = asyncio.create_task(run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _megabytes(byte_count: int | None) -> float | None:
+    return None if byte_count is None else round(byte_count / 1e6, 1)
+
+
+# --------------------------------------------------------------------------
+# Simulated users
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class LoadSettings:
+    url: str
+    users: int = 20
+    duration: float = 60.0
+    interval: float = 2.0
+    timeout: float = 30.0
+    canvas_key: str | None = None  # None: the page's only drawable canvas
+
+
+@dataclass
+class DrawingOutcome:
+    """What happened to one drawing one user sent."""
+
+    user: int
+    digit: int
+    solo_answer: str | None  # what the page said for it with one user alone
+    # Last stroke sent -> its script_finished; None when it never finished.
+    seconds: float | None = None
+    answer: str | None = None  # what the "Prediction" metric showed
+    exceptions: list[str] = field(default_factory=list)
+    error_alerts: int = 0
+    failure: str = ""  # "timeout", "dropped socket", "no canvas: ..."
+
+    @property
+    def missing(self) -> bool:
+        return self.answer is None
+
+    @property
+    def wrong(self) -> bool:
+        return self.answer is not None and self.answer != str(self.digit)
+
+    @property
+    def crossed(self) -> bool:
+        return (
+            self.answer is not None
+            and self.solo_answer is not None
+            and self.answer != self.solo_answer
+        )
+
+
+@dataclass
+class LoadRecord:
+    """Everything the users observed, shared by all of them."""
+
+    outcomes: list[DrawingOutcome] = field(default_factory=list)
+    page_load_seconds: list[float] = field(default_factory=list)
+    page_load_exceptions: list[str] = field(default_factory=list)
+    reruns: int = 0  # one per stroke
+    connect_failures: int = 0
+    dropped_sockets: int = 0
+    timeouts: int = 0
+
+
+def _exception_texts(result: RunResult) -> list[str]:
+    return [f"{e.type}: {e.message}" for e in result.exceptions]
+
+
+async def open_page(
+    url: str, template: CanvasTemplate, timeout: float, resume_session_id: str = ""
+) -> tuple[StreamlitSession, RunResult]:
+    """Connect and load the page like a browser tab (or a reconnecting one)."""
+    session = await StreamlitSession.open(
+        url,
+        client_state_template=template.client_state_for(url),
+        resume_session_id=resume_session_id,
+    )
+    try:
+        return session, await session.load_page(timeout=timeout)
+    except BaseException:
+        await session.close()
+        raise
+
+
+async def send_stroke(
+    session: StreamlitSession,
+    page: RunResult,
+    canvas_state_json: str,
+    canvas_key: str | None,
+    timeout: float,
+) -> RunResult:
+    """Send the canvas state after a stroke, as the component does."""
+    canvas = find_canvas(page, canvas_key)
+    return await session.rerun(
+        [component_state(canvas.widget_id, canvas_state_json)],
+        # A canvas inside an st.fragment reruns only its fragment, as in the
+        # browser.
+        fragment_id=canvas.fragment_id,
+        timeout=timeout,
+    )
+
+
+async def draw(
+    session: StreamlitSession,
+    page: RunResult,
+    drawing: Drawing,
+    canvas_key: str | None,
+    timeout: float,
+) -> tuple[RunResult, list[str]]:
+    """Draw stroke after stroke; the last stroke's run and every exception."""
+    exceptions: list[str] = []
+    for state_json in drawing.stroke_states:
+        page = await send_stroke(session, page, state_json, canvas_key, timeout)
+        exceptions += _exception_texts(page)
+    return page, exceptions
+
+
+async def simulated_user(
+    user: int,
+    settings: LoadSettings,
+    template: CanvasTemplate,
+    drawings: list[Drawing],
+    solo_answers: dict[str, str | None],
+    start_at: float,
+    stop_at: float,
+    record: LoadRecord,
+) -> None:
+    """One user: load the page, then draw digit after digit until stop_at.
+
+    Users cycle through the drawings starting at their own index, so at any
+    moment different users are drawing different digits. A drawing starts
+    every `interval` seconds (or right away when the last one took longer),
+    so the offered load is users / interval drawings per second.
+    """
+    await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
+    session: StreamlitSession | None = None
+    page: RunResult | None = None
+    session_id = ""
+    sent = 0
+    next_start = time.perf_counter()
+    try:
+        while time.perf_counter() < stop_at:
+            if session is None:
+                try:
+                    # After a drop, resume the same session, like the browser.
+                    session, page = await open_page(
+                        settings.url, template, settings.timeout, session_id
+                    )
+                except (OSError, InvalidHandshake, ConnectionClosed, RunTimeoutError):
+                    record.connect_failures += 1
+                    await asyncio.sleep(1.0)
+                    continue
+                session_id = session.session_id
+                record.page_load_seconds.append(page.seconds)
+                record.page_load_exceptions += _exception_texts(page)
+
+            await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+            if time.perf_counter() >= stop_at:
+                break
+            drawing = drawings[(user + sent) % len(drawings)]
+            sent += 1
+            next_start = time.perf_counter() + settings.interval
+            outcome = DrawingOutcome(
+                user=user, digit=drawing.digit, solo_answer=solo_answers.get(drawing.name)
+            )
+            record.outcomes.append(outcome)
+            record.reruns += len(drawing.stroke_states)
+            try:
+                result, exceptions = await draw(
+                    session, page, drawing, settings.canvas_key, settings.timeout
+                )
+            except RunTimeoutError:
+                # Out of step with the server: start over on a new socket.
+                outcome.failure = "timeout"
+                record.timeouts += 1
+                await session.close()
+                session = None
+                continue
+            except ConnectionClosed:
+                outcome.failure = "dropped socket"
+                record.dropped_sockets += 1
+                session = None
+                continue
+            except LookupError as error:
+                outcome.failure = f"no canvas: {error}"
+                continue
+            outcome.seconds = result.seconds
+            outcome.answer = prediction(result)
+            outcome.exceptions = exceptions
+            outcome.error_alerts = len(result.error_alerts)
+            page = result
+    finally:
+        if session is not None:
+            await session.close()
+
+
+async def calibrate(
+    settings: LoadSettings, template: CanvasTemplate, drawings: list[Drawing]
+) -> dict[str, str | None]:
+    """Each drawing's answer when one user is alone: the reference for 'crossed'.
+
+    Also warms the server up (imports, model loading) before timing starts,
+    hence the generous timeout.
+    """
+    timeout = max(settings.timeout, 120.0)
+    session, page = await open_page(settings.url, template, timeout)
+    try:
+        answers = {}
+        for drawing in drawings:
+            page, _exceptions = await draw(session, page, drawing, settings.canvas_key, timeout)
+            answers[drawing.name] = prediction(page)
+        return answers
+    finally:
+        await session.close()
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    """Linear-interpolated percentile of an already sorted list."""
+    position = (len(sorted_values) - 1) * fraction
+    lower = math.floor(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
+
+
+def _latency_summary(seconds: list[float]) -> dict[str, float | None]:
+    if not seconds:
+        return {"p50": None, "p95": None, "max": None, "mean": None}
+    ordered = sorted(seconds)
+    return {
+        "p50": round(_percentile(ordered, 0.50) * 1000, 1),
+        "p95": round(_percentile(ordered, 0.95) * 1000, 1),
+        "max": round(ordered[-1] * 1000, 1),
+        "mean": round(statistics.fmean(ordered) * 1000, 1),
+    }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run_load(
+    settings: LoadSettings,
+    template: CanvasTemplate,
+    drawings: list[Drawing],
+    server_pid: int | None = None,
+    settle_seconds: float = 3.0,
+) -> dict[str, Any]:
+    """Calibrate, run `users` simulated users for `duration` s, summarise."""
+    memory = MemorySampler(server_pid)
+    memory_before = memory.sample()
+    solo_answers = await calibrate(settings, template, drawings)
+    memory_after_warmup = memory.sample()
+    memory.peak_bytes = None  # the peak under load, not during warm-up
+
+    record = LoadRecord()
+    cpu_before = _cpu_seconds()
+    memory.start()
+    started = time.perf_counter()
+    stop_at = started + settings.duration
+    # Users arrive spread over one interval rather than all in the same
+    # millisecond, like people opening the page.
+    await asyncio.gather(
+        *(
+            simulated_user(
+                user,
+                settings,
+                template,
+                drawings,
+                solo_answers,
+                start_at=started + settings.interval * user / settings.users,
+                stop_at=stop_at,
+                record=record,
+            )
+            for user in range(settings.users)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    await memory.stop()
+    load_generator_cpu = _cpu_seconds() - cpu_before
+    # Disconnected sessions linger (server.disconnectedSessionTTL, 120 s),
+    # so "after" is the memory a burst of users leaves behind for a while.
+    await asyncio.sleep(settle_seconds if server_pid else 0)
+    memory_after = memory.sample()
+
+    outcomes = record.outcomes
+    finished = [o.seconds for o in outcomes if o.seconds is not None]
+    exception_messages = Counter(m for o in outcomes for m in o.exceptions)
+    exception_messages.update(record.page_load_exceptions)
+    summary = {
+        "url": settings.url,
+        "users": settings.users,
+        "duration_s": settings.duration,
+        "interval_s": settings.interval,
+        "elapsed_s": round(elapsed, 1),
+        "drawings": len(outcomes),
+        "reruns": record.reruns,
+        "answered": sum(not o.missing for o in outcomes),
+        "drawings_per_second": round(len(finished) / elapsed, 2) if elapsed else 0.0,
+        "latency_ms": _latency_summary(finished),
+        "page_load_ms": _latency_summary(record.page_load_seconds),
+        "wrong": sum(o.wrong for o in outcomes),
+        "missing": sum(o.missing for o in outcomes),
+        "crossed": sum(o.crossed for o in outcomes),
+        "exceptions": sum(exception_messages.values()),
+        "exception_messages": dict(exception_messages.most_common(5)),
+        "error_alerts": sum(o.error_alerts for o in outcomes),
+        "dropped_sockets": record.dropped_sockets,
+        "timeouts": record.timeouts,
+        "connect_failures": record.connect_failures,
+        "failures": dict(Counter(o.failure for o in outcomes if o.failure)),
+        "solo_answers": {d.name: solo_answers.get(d.name) for d in drawings},
+        "solo_accuracy": round(
+            sum(solo_answers.get(d.name) == str(d.digit) for d in drawings) / len(drawings), 3
+        ),
+        "calibration_missing": sum(solo_answers.get(d.name) is None for d in drawings),
+        "server_memory_mb": None
+        if server_pid is None
+        else {
+            "before": _megabytes(memory_before),
+            "after_warmup": _megabytes(memory_after_warmup),
+            "peak": _megabytes(memory.peak_bytes),
+            "after": _megabytes(memory_after),
+        },
+        "load_generator_cpu_s": round(load_generator_cpu, 1),
+    }
+    summary["ok"] = bool(
+        summary["drawings"]
+        and summary["missing"] == 0
+        and summary["crossed"] == 0
+        and summary["exceptions"] == 0
+        and summary["dropped_sockets"] == 0
+        and summary["timeouts"] == 0
+        and summary["connect_failures"] == 0
+        and summary["calibration_missing"] == 0
+    )
+    return summary
+
+
+# --------------------------------------------------------------------------
+# Bad input
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class BadInput:
+    name: str
+    description: str
+    state_json: str  # the canvas widget's json_value, however broken
+    # The server itself refuses frames over server.maxWidgetStateSize by
+    # closing the socket: the browser would reconnect, and so do we.
+    closes_socket: bool = False
+    # Set when Streamlit itself, not the app, cannot recover the session.
+    framework_limitation: str = ""
+
+
+# Streamlit 1.67 keeps the last json_value of a widget that has a callback
+# (st_canvas always registers one) and json.loads() it again at the start of
+# every rerun to see whether the value changed (session_state._widget_changed
+# -> unpack_widget_state_value), before the script runs. A value that is not
+# JSON therefore raises on every later rerun of that session, reconnects
+# included, whatever the app does. Only the sending session is affected, and
+# the frontend always sends JSON.stringify output, so only a hand-made client
+# can get there.
+_NON_JSON_LIMITATION = (
+    "Streamlit re-parses the stored json_value on every rerun and raises "
+    "JSONDecodeError before the script starts: the sending session stays "
+    "broken; other sessions are not affected (checked)"
+)
+
+
+def bad_inputs(style: CanvasStyle, template: CanvasTemplate) -> list[BadInput]:
+    """Malformed canvas states a buggy or hostile client could send."""
+    good = render_digit(3, style, template)
+
+    def with_data(data: Any) -> str:
+        return json.dumps(
+            {"drawing": {"raw": good.fabric_json, "data": data}}, separators=(",", ":")
+        )
+
+    huge = render_digit(3, style, template, scale=4000 / style.size)
+    oversized_megabytes = 26  # just over the 25 MB server.maxWidgetStateSize
+    return [
+        BadInput(
+            "garbage_json",
+            "a json_value that is not JSON",
+            '{"drawing": {"raw": {"obj',
+            framework_limitation=_NON_JSON_LIMITATION,
+        ),
+        BadInput(
+            "wrong_shape_json",
+            'valid JSON of the wrong shape ({"drawing": "..."})',
+            '{"drawing":"not a drawing"}',
+        ),
+        BadInput(
+            "non_png_data_url",
+            "a data URL whose bytes are not a PNG",
+            with_data("data:image/png;base64," + base64.b64encode(b"not a png at all").decode()),
+        ),
+        BadInput("not_a_data_url", "image data that is not a data URL", with_data("hello")),
+        BadInput(
+            "huge_image",
+            f"a 4000x4000 PNG ({len(huge.png) // 1024} KB, 64 MB decoded)",
+            huge.state_json,
+        ),
+        BadInput(
+            "oversized_message",
+            f"a {oversized_megabytes} MB data URL, over server.maxWidgetStateSize",
+            with_data("data:image/png;base64," + "A" * (oversized_megabytes * 1_000_000)),
+            closes_socket=True,
+        ),
+        BadInput("empty_state", "an empty component state ({})", "{}"),
+        BadInput(
+            "blank_canvas",
+            "a cleared canvas: no strokes, a blank PNG",
+            blank_drawing(style, template).state_json,
+        ),
+    ]
+
+
+async def _answer_good_drawing(
+    session: StreamlitSession,
+    page: RunResult,
+    good: Drawing,
+    settings: LoadSettings,
+) -> tuple[str | None, list[str]]:
+    """The answer and the exceptions for a good drawing in this session."""
+    try:
+        result, exceptions = await draw(session, page, good, settings.canvas_key, settings.timeout)
+    except LookupError as error:  # the page no longer shows the canvas
+        return None, _exception_texts(page) or [str(error)]
+    except (ConnectionClosed, RunTimeoutError) as error:
+        return None, [f"{type(error).__name__}: {error}"]
+    return prediction(result), exceptions
+
+
+async def _try_bad_input(
+    settings: LoadSettings, template: CanvasTemplate, bad: BadInput, good: Drawing
+) -> dict[str, Any]:
+    """One bad input in a session of its own, then a good drawing in it."""
+    case: dict[str, Any] = {
+        "case": bad.name,
+        "description": bad.description,
+        "answer": None,
+        "socket_closed": None,
+        "socket_close_expected": bad.closes_socket,
+        "exceptions": [],
+        "error_alerts": [],
+    }
+    session, page = await open_page(settings.url, template, settings.timeout)
+    try:
+        reconnect = False
+        try:
+            result = await send_stroke(
+                session, page, bad.state_json, settings.canvas_key, settings.timeout
+            )
+            case["answer"] = prediction(result)
+            case["exceptions"] = _exception_texts(result)
+            case["error_alerts"] = result.error_alerts
+            page = result
+        except ConnectionClosed as closed:
+            case["socket_closed"] = closed.rcvd.code if closed.rcvd else None
+            reconnect = True
+        except RunTimeoutError:
+            case["exceptions"] = ["timeout"]
+            await session.close()
+            reconnect = True
+        if reconnect:
+            # Back to the same session, as the browser does.
+            session, page = await open_page(
+                settings.url, template, settings.timeout, session.session_id
+            )
+        case["recovery_answer"], case["recovery_exceptions"] = await _answer_good_drawing(
+            session, page, good, settings
+        )
+    finally:
+        await session.close()
+    return case
+
+
+async def run_bad_input(
+    settings: LoadSettings, template: CanvasTemplate, style: CanvasStyle
+) -> dict[str, Any]:
+    """Send each bad input in a fresh session and check that the session
+    then still answers a good drawing with no exception on the page, and that
+    a new session (another user) is not affected either.
+    """
+    good = render_digit(3, style, template)
+    warm_up = dataclasses.replace(settings, timeout=max(settings.timeout, 120.0))
+    session, page = await open_page(settings.url, template, warm_up.timeout)
+    try:
+        expected, reference_exceptions = await _answer_good_drawing(session, page, good, warm_up)
+    finally:
+        await session.close()
+
+    cases = []
+    for bad in bad_inputs(style, template):
+        case = await _try_bad_input(settings, template, bad, good)
+        case["recovered"] = (
+            case["recovery_answer"] == expected and not case["recovery_exceptions"]
+        )
+        # Another user arriving now.
+        session, page = await open_page(settings.url, template, settings.timeout)
+        try:
+            other_answer, other_exceptions = await _answer_good_drawing(
+                session, page, good, settings
+            )
+        finally:
+            await session.close()
+        case["other_sessions_ok"] = other_answer == expected and not other_exceptions
+        case["framework_limitation"] = bad.framework_limitation
+        cases.append(case)
+
+    def acceptable(case: dict[str, Any]) -> bool:
+        if not case["other_sessions_ok"]:
+            return False
+        return case["recovered"] or bool(case["framework_limitation"])
+
+    return {
+        "url": settings.url,
+        "good_drawing_answer": expected,
+        "good_drawing_exceptions": reference_exceptions,
+        "cases": cases,
+        "exceptions_on_bad_input": sum(bool(c["exceptions"]) for c in cases),
+        "ok": expected is not None
+        and not reference_exceptions
+        and all(acceptable(case) for case in cases),
+    }
+
+
+# --------------------------------------------------------------------------
+# Fixture capture (a real browser)
+# --------------------------------------------------------------------------
+
+BROWSER_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
+    """Draw one stroke in Chromium and save the BackMsg the page sends for it."""
+    from playwright.sync_api import sync_playwright
+
+    frames: list[bytes] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.on(
+                "websocket",
+                lambda websocket: websocket.on(
+                    "framesent",
+                    lambda payload: frames.append(payload)
+                    if isinstance(payload, bytes)
+                    else None,
+                ),
+            )
+            page.goto(url)
+            # Fabric draws on a stack of canvases and takes the pointer on
+            # the top one ("upper-canvas"); charts on the page have canvases
+            # of their own.
+            drawing_surface = page.locator("canvas.upper-canvas").first
+            drawing_surface.wait_for(state="visible", timeout=90_000)
+            box = drawing_surface.bounding_box()
+            assert box is not None, "the canvas is not visible"
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2)
+            page.mouse.down()
+            for step in range(1, 20):
+                page.mouse.move(
+                    box["x"] + box["width"] / 2,
+                    box["y"] + box["height"] * (0.2 + 0.6 * step / 19),
+                )
+            page.mouse.up()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                for frame in frames:
+                    back_msg = BackMsg()
+                    back_msg.ParseFromString(frame)
+                    widgets = back_msg.rerun_script.widget_states.widgets
+                    if any('"drawing"' in widget.json_value for widget in widgets):
+                        output.parent.mkdir(parents=True, exist_ok=True)
+                        output.write_bytes(frame)
+                        return back_msg
+                page.wait_for_timeout(200)
+        finally:
+            browser.close()
+    raise SystemExit("the page sent no canvas state after the stroke")
+
+
+# --------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    latency, page_load = summary["latency_ms"], summary["page_load_ms"]
+    memory = summary["server_memory_mb"] or {}
+    return [
+        ("users x interval", f"{summary['users']} x {summary['interval_s']} s"),
+        ("elapsed", f"{summary['elapsed_s']} s"),
+        ("drawings sent", _fmt(summary["drawings"])),
+        ("reruns (1 per stroke)", _fmt(summary["reruns"])),
+        ("answered", _fmt(summary["answered"])),
+        ("drawings / s", _fmt(summary["drawings_per_second"])),
+        ("latency p50 ms", _fmt(latency["p50"])),
+        ("latency p95 ms", _fmt(latency["p95"])),
+        ("latency max ms", _fmt(latency["max"])),
+        ("page load p50 ms", _fmt(page_load["p50"])),
+        ("wrong (vs digit)", _fmt(summary["wrong"])),
+        ("crossed (vs solo)", _fmt(summary["crossed"])),
+        ("missing", _fmt(summary["missing"])),
+        ("exceptions", _fmt(summary["exceptions"])),
+        ("dropped sockets", _fmt(summary["dropped_sockets"])),
+        ("timeouts", _fmt(summary["timeouts"])),
+        ("connect failures", _fmt(summary["connect_failures"])),
+        ("solo accuracy", _fmt(summary["solo_accuracy"])),
+        ("server log tracebacks", _fmt(summary.get("server_log_errors"))),
+        ("RSS before MB", _fmt(memory.get("before"))),
+        ("RSS after warm-up MB", _fmt(memory.get("after_warmup"))),
+        ("RSS peak MB", _fmt(memory.get("peak"))),
+        ("RSS after MB", _fmt(memory.get("after"))),
+        ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
+        ("OK", "yes" if summary["ok"] else "NO"),
+    ]
+
+
+def format_table(columns: dict[str, dict[str, Any]]) -> str:
+    """One column per run, one row per figure."""
+    rows = {name: _report_rows(summary) for name, summary in columns.items()}
+    labels = [label for label, _value in next(iter(rows.values()))]
+    headers = ["", *columns]
+    body = [[label, *(dict(rows[name])[label] for name in columns)] for label in labels]
+    widths = [max(len(str(row[i])) for row in [headers, *body]) for i in range(len(headers))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths))]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in body]
+    for name, summary in columns.items():
+        if summary["exception_messages"]:
+            lines.append(f"\n{name}: exceptions shown on the page:")
+            lines += [f"  {count} x {message}" for message, count in summary["exception_messages"].items()]
+        if summary["failures"]:
+            lines.append(f"{name}: failures: {summary['failures']}")
+    return "\n".join(lines)
+
+
+def format_bad_input(report: dict[str, Any]) -> str:
+    lines = [f"good drawing answered: {report['good_drawing_answer']}", ""]
+    for case in report["cases"]:
+        shown = "; ".join(case["exceptions"]) or "no exception"
+        if case["answer"] is not None:
+            shown += f", Prediction shows {case['answer']}"
+        if case["error_alerts"]:
+            shown += f"; st.error: {'; '.join(case['error_alerts'])}"
+        if case["socket_closed"] is not None:
+            shown = f"socket closed ({case['socket_closed']})" + (
+                ", as expected" if case["socket_close_expected"] else ""
+            )
+        if case["recovered"]:
+            status = "recovered"
+        elif case["framework_limitation"]:
+            status = "STREAMLIT BUG"
+        else:
+            status = "NOT RECOVERED"
+        lines.append(f"{case['case']:<18} {status:<14} {case['description']}")
+        lines.append(f"{'':<18} {'':<14} bad input -> {shown}")
+        after = f"then answered {case['recovery_answer']}"
+        if case["recovery_exceptions"]:
+            after += f" with: {'; '.join(case['recovery_exceptions'])}"
+        if not case["other_sessions_ok"]:
+            after += "; OTHER SESSIONS AFFECTED"
+        lines.append(f"{'':<18} {'':<14} {after}")
+        if case["framework_limitation"] and not case["recovered"]:
+            lines.append(f"{'':<18} {'':<14} ({case['framework_limitation']})")
+    lines.append("")
+    lines.append(
+        f"{report['exceptions_on_bad_input']} bad input(s) showed an exception on the page; "
+        f"OK: {'yes' if report['ok'] else 'NO'}"
+    )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    target = parser.add_argument_group("target")
+    target.add_argument("--url", default="http://localhost:8501", help="a running app")
+    target.add_argument("--start-server", metavar="SCRIPT", type=Path,
+                        help="start `streamlit run SCRIPT` on a free port and measure its memory")
+    target.add_argument("--server-pid", type=int,
+                        help="with --url: pid of that server, to measure its memory")
+    target.add_argument("--compare", nargs=2, metavar=("SCRIPT", "BASELINE"), type=Path,
+                        help="run the same load against two scripts, one after the other")
+    load = parser.add_argument_group("load")
+    load.add_argument("--users", type=int, default=20)
+    load.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    load.add_argument("--interval", type=float, default=2.0,
+                      help="seconds between the starts of one user's drawings")
+    load.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one rerun")
+    load.add_argument("--digits-dir", type=Path,
+                      help="draw the PNGs in DIR (named after their digit: 3.png, 7_b.png)")
+    canvas = parser.add_argument_group("canvas (must match the app's st_canvas)")
+    canvas.add_argument("--canvas-key",
+                        help="key of the canvas to draw on (default: the page's only canvas)")
+    canvas.add_argument("--canvas-size", type=int, default=CanvasStyle.size)
+    canvas.add_argument("--stroke-width", type=int, default=CanvasStyle.stroke_width)
+    canvas.add_argument("--stroke-color", default=CanvasStyle.stroke_color)
+    canvas.add_argument("--background-color", default=CanvasStyle.background_color,
+                        help='"" for transparent')
+    modes = parser.add_argument_group("other modes")
+    modes.add_argument("--bad-input", action="store_true",
+                       help="send malformed canvas states and check the session recovers")
+    modes.add_argument("--capture-fixture", metavar="PATH", type=Path,
+                       help="record the BackMsg Chromium sends after a stroke into PATH")
+    modes.add_argument("--chromium", default="/usr/bin/chromium")
+    modes.add_argument("--write-digits", metavar="DIR", type=Path,
+                       help="write the built-in digit PNGs to DIR and exit")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser.parse_args(argv)
+
+
+async def _with_server(script: Path | None, url: str, job: Any) -> Any:
+    """Run job(url, server) against a server we start, or else the given URL."""
+    if script is None:
+        return await job(url, None)
+    server = StreamlitServer(script)
+    try:
+        await server.start()
+        return await job(server.url, server)
+    finally:
+        server.stop()
+
+
+async def _main(arguments: argparse.Namespace) -> int:
+    style = CanvasStyle(
+        size=arguments.canvas_size,
+        stroke_width=arguments.stroke_width,
+        stroke_color=arguments.stroke_color,
+        background_color=arguments.background_color,
+    )
+
+    def settings_for(url: str) -> LoadSettings:
+        return LoadSettings(
+            url=url,
+            users=arguments.users,
+            duration=arguments.duration,
+            interval=arguments.interval,
+            timeout=arguments.timeout,
+            canvas_key=arguments.canvas_key,
+        )
+
+    if arguments.capture_fixture:
+        async def capture_job(url: str, _server: StreamlitServer | None) -> BackMsg:
+            return await asyncio.to_thread(
+                capture_canvas_backmsg, url, arguments.capture_fixture, arguments.chromium
+            )
+
+        back_msg = await _with_server(arguments.start_server, arguments.url, capture_job)
+        widget = back_msg.rerun_script.widget_states.widgets[0]
+        print(f"saved {arguments.capture_fixture} ({back_msg.ByteSize()} bytes): "
+              f"rerun_script, widget {widget.id}, json_value of {len(widget.json_value)} chars")
+        return 0
+
+    template = CanvasTemplate.from_fixture()
+    if arguments.write_digits:
+        arguments.write_digits.mkdir(parents=True, exist_ok=True)
+        for drawing in render_digits(style, template):
+            (arguments.write_digits / f"{drawing.digit}.png").write_bytes(drawing.png)
+        print(f"wrote 10 PNGs to {arguments.write_digits}")
+        return 0
+
+    if arguments.bad_input:
+        async def bad_input_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
+            report = await run_bad_input(settings_for(url), template, style)
+            if server:
+                report["server_log_errors"] = server.logged_errors()
+            return report
+
+        report = await _with_server(arguments.start_server, arguments.url, bad_input_job)
+        print(json.dumps(report, indent=2) if arguments.json else format_bad_input(report))
+        return 0 if report["ok"] else 1
+
+    drawings = (
+        load_digits(arguments.digits_dir, style, template)
+        if arguments.digits_dir
+        else render_digits(style, template)
+    )
+
+    async def load_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
+        pid = server.process.pid if server and server.process else arguments.server_pid
+        summary = await run_load(settings_for(url), template, drawings, server_pid=pid)
+        if server:
+            summary["script"] = str(server.script)
+            summary["server_log_errors"] = server.logged_errors()
+        return summary
+
+    scripts = arguments.compare or [arguments.start_server]
+    summaries = {
+        str(script or arguments.url): await _with_server(script, arguments.url, load_job)
+        for script in scripts
+    }
+    if arguments.json:
+        print(json.dumps(summaries if arguments.compare else next(iter(summaries.values())), indent=2))
+    else:
+        print(format_table(summaries))
+    return 0 if all(summary["ok"] for summary in summaries.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(_main(_parse_arguments(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

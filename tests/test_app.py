@@ -1,0 +1,96 @@
+"""The app's page through Streamlit's AppTest: the canvas is the one thing replaced, by a drawing."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
+from mnist_core.config import MODELS_DIR
+from mnist_core.display import pixel_grid
+from mnist_core.synthetic import render
+
+
+def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
+    """Run app.main() with canvas_ui() returning `drawing` (None = a blank canvas)."""
+
+    def page(drawing, models_dir):
+        import sys
+
+        sys.path.insert(0, str(PROJECT_ROOT))
+        from pathlib import Path
+
+        import app
+
+        app.MODELS_DIR = Path(models_dir)
+        app.canvas_ui = lambda: drawing
+        app.main()
+
+    test = AppTest.from_function(page, args=(drawing, str(models_dir)), default_timeout=120)
+    return test.run()
+
+
+def metric_values(test: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in test.metric}
+
+
+def seven_drawing() -> np.ndarray:
+    return render(stroke_canvas(DRAWN_STROKES["7"], scale=2.2, offset=(30, 20)), "black_on_transparent")
+
+
+def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
+    test = run_app(seven_drawing())
+    assert not test.exception
+    assert metric_values(test)["Prediction"] == "7"
+    assert [tab.label for tab in test.sidebar.tabs] == ["Training curves", "Model"]
+    assert test.sidebar.selectbox[0].value == "cnn"
+    assert metric_values(test)["Test accuracy"].endswith("%")
+
+
+def test_a_blank_canvas_shows_a_prompt_and_no_digit():
+    test = run_app(None)
+    assert not test.exception
+    assert "Prediction" not in metric_values(test)
+    assert any("Draw a digit" in info.value for info in test.info)
+
+
+def test_several_digits_show_the_whole_number():
+    canvas = np.maximum(stroke_canvas(DRAWN_STROKES["1"], scale=2.0, offset=(10, 40)),
+                        stroke_canvas(DRAWN_STROKES["0"], scale=2.0, offset=(120, 40)))
+    test = run_app(render(canvas, "black_on_white"))
+    assert not test.exception and metric_values(test)["Prediction"] == "10"
+
+
+def test_malformed_history_breaks_only_its_panel(tmp_path):
+    shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
+    (tmp_path / "cnn" / "history.json").write_text('{"loss": [0.5, "oops"')
+    test = run_app(seven_drawing(), models_dir=tmp_path)
+    assert not test.exception
+    assert any("history.json is not valid JSON" in w.value for w in test.sidebar.warning)
+    assert metric_values(test)["Prediction"] == "7"  # the rest of the page works
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_missing_or_corrupt_model_says_how_to_train_it(tmp_path, damage):
+    shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
+    if damage == "missing":
+        (tmp_path / "cnn" / "model.keras").unlink()
+    else:
+        (tmp_path / "cnn" / "model.keras").write_bytes(b"PK\x03\x04 truncated zip")
+    test = run_app(seven_drawing(), models_dir=tmp_path)
+    assert not test.exception
+    assert any("python scripts/train.py --model" in error.value for error in test.error)
+    assert "Prediction" not in metric_values(test)
+
+
+def test_pixel_grid_shows_every_model_pixel():
+    image = np.zeros((28, 28), np.float32)
+    image[3, 5] = 1.0
+    grid = pixel_grid(image, cell=8)
+    assert grid.shape == (225, 225, 3)
+    assert grid[3 * 8 + 4, 5 * 8 + 4].tolist() == [255, 255, 255]  # the lit pixel's cell
+    assert grid[3 * 8 + 4, 6 * 8 + 4].tolist() == [0, 0, 0]  # its dark neighbour
+    assert grid[0, 0].tolist() == grid[8, 100].tolist() != [0, 0, 0]  # grid lines

@@ -1,0 +1,91 @@
+"""The protocol-level load test (scripts/loadtest.py) against a real Streamlit server.
+
+No mocks: a real `streamlit run` of scripts/bench_pages/loadtest_target.py, which
+answers the load test's own digit drawings deterministically, and simulated users
+speaking Streamlit's websocket protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import loadtest  # noqa: E402
+from streamlit_protocol import component_state, rerun_backmsg  # noqa: E402
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+
+TARGET_PAGE = SCRIPTS / "bench_pages" / "loadtest_target.py"
+
+
+def test_two_simulated_users_each_get_their_own_digit_back():
+    template = loadtest.CanvasTemplate.from_fixture()
+    drawings = loadtest.render_digits(loadtest.CanvasStyle(), template)
+
+    async def run() -> dict:
+        server = loadtest.StreamlitServer(TARGET_PAGE)
+        await server.start()
+        try:
+            settings = loadtest.LoadSettings(url=server.url, users=2, duration=5, interval=0.5)
+            return await loadtest.run_load(settings, template, drawings, server_pid=server.process.pid)
+        finally:
+            server.stop()
+
+    summary = asyncio.run(run())
+
+    # 2 users x 5 s / 0.5 s offers 20 drawings; a busy machine gets through fewer.
+    assert summary["drawings"] >= 6, summary
+    assert summary["answered"] == summary["drawings"], summary
+    assert summary["solo_accuracy"] == 1.0, summary["solo_answers"]
+    problems = ("wrong", "crossed", "missing", "exceptions", "dropped_sockets", "timeouts",
+                "connect_failures")
+    assert {name: summary[name] for name in problems} == dict.fromkeys(problems, 0), summary
+    assert summary["latency_ms"]["p50"] > 0
+    assert summary["server_memory_mb"]["peak"] > 0
+    assert summary["ok"]
+
+
+def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
+    """What we send is what Chromium sent (fixture): same fields, same JSON keys, same PNG."""
+    captured = BackMsg.FromString(loadtest.FIXTURE_PATH.read_bytes())
+    (captured_widget,) = captured.rerun_script.widget_states.widgets
+    captured_state = json.loads(captured_widget.json_value)
+    template = loadtest.CanvasTemplate.from_fixture()
+    drawing = loadtest.render_digit(7, loadtest.CanvasStyle(), template)
+    url = captured.rerun_script.context_info.url
+
+    simulated = rerun_backmsg(
+        template.client_state_for(url),
+        captured.rerun_script.page_script_hash,
+        [component_state(captured_widget.id, drawing.state_json)],
+    )
+
+    def field_names(message) -> set[str]:
+        return {descriptor.name for descriptor, _value in message.ListFields()}
+
+    assert field_names(simulated.rerun_script) == field_names(captured.rerun_script)
+    assert simulated.rerun_script.context_info == captured.rerun_script.context_info
+    (simulated_widget,) = simulated.rerun_script.widget_states.widgets
+    assert simulated_widget.WhichOneof("value") == captured_widget.WhichOneof("value") == "json_value"
+    simulated_state = json.loads(simulated_widget.json_value)
+    assert simulated_state.keys() == captured_state.keys() == {"drawing"}
+    simulated_raw, captured_raw = simulated_state["drawing"]["raw"], captured_state["drawing"]["raw"]
+    assert simulated_raw.keys() == captured_raw.keys()
+    assert simulated_raw["objects"][0].keys() == captured_raw["objects"][0].keys()
+
+    def png_of(state: dict) -> Image.Image:
+        prefix, encoded = state["drawing"]["data"].split(",", 1)
+        assert prefix == "data:image/png;base64"
+        return Image.open(io.BytesIO(base64.b64decode(encoded)))
+
+    simulated_png, captured_png = png_of(simulated_state), png_of(captured_state)
+    assert (simulated_png.size, simulated_png.mode) == (captured_png.size, captured_png.mode)
