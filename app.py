@@ -8,6 +8,7 @@ The page is UI only: reading digits lives in mnist_core, models are trained by s
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,8 +23,23 @@ from mnist_core.image_io import decode_image  # noqa: E402
 from mnist_core.predictor import EMPTY, UNSURE, Predictor, Reading  # noqa: E402
 from mnist_core.presets import PRESETS  # noqa: E402
 
-CANVAS_SIZES = {"Phone (280 px)": (280, 280), "Laptop (420 px)": (420, 420), "Projector (560 px)": (560, 560)}
-DEFAULT_BRUSH = 18
+CANVAS_PIXELS = 320  # the drawing's resolution; on screen it scales to its column
+CANVAS_MAX_DISPLAY_WIDTH = 560  # CSS pixels: big on a projector, the full width on a phone
+DEFAULT_BRUSH = 20
+CANVAS_COMPONENT_NAME = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+
+# streamlit-drawable-canvas 0.13.0 floats its toolbar over the canvas's top-right corner,
+# invisible at rest yet catching the pointer: a stroke begun there is silently lost, and on a
+# phone a tap there hits "reset". This CSS (inside the component's shadow root) puts the
+# toolbar under the canvas, always visible, and lets the canvas scale to its column's width
+# (Fabric maps the pointer through the CSS scale, so the drawing keeps its pixel size).
+CANVAS_FIX_CSS = """
+.dc-toolbar { position: static; opacity: 1; justify-content: flex-end; padding: .25rem 0 0 0; transition: none; }
+.dc-root { width: 100%; }
+.dc-scroll { overflow: hidden !important; }
+.dc-container { width: 100% !important; height: auto !important; aspect-ratio: var(--canvas-aspect-ratio, 1); }
+.dc-container .canvas-container, .dc-container canvas { width: 100% !important; height: 100% !important; }
+"""
 
 
 # ---------------------------------------------------------------- data, cached once per process
@@ -173,26 +189,55 @@ def sidebar_ui() -> str:
 # ---------------------------------------------------------------- drawing and reading
 
 
+@st.cache_resource
+def patch_canvas_component() -> None:
+    """Re-register the canvas component with CANVAS_FIX_CSS, once per process (the last registration wins)."""
+    import streamlit_drawable_canvas
+
+    build_dir = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
+    (package_css,) = build_dir.glob("index-*.css")
+    st.components.v2.component(
+        CANVAS_COMPONENT_NAME, js="index-*.js", css=package_css.read_text() + CANVAS_FIX_CSS,
+        html='<div class="canvas-root"></div>', isolate_styles=True,
+    )
+
+
+def fit_canvas_to_column(key: str) -> None:
+    """Stretch the keyed canvas to its column's width (capped), keeping it square."""
+    key_class = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())  # Streamlit's own rule
+    st.html(
+        f"<style>.{key_class} {{ width: 100% !important; max-width: {CANVAS_MAX_DISPLAY_WIDTH}px;"
+        f" --canvas-aspect-ratio: 1 / 1; }}"
+        f" .{key_class} .stBidiComponent, .{key_class} [data-testid='stBidiComponentIsolated']"
+        f" {{ width: 100% !important; }}</style>"
+    )
+
+
 def canvas_ui() -> np.ndarray | None:
-    """The drawing canvas with its brush, size and clear controls; returns its RGBA image or None."""
-    from streamlit_drawable_canvas import st_canvas
+    """The drawing canvas with its brush and clear controls; returns its RGBA image or None."""
+    from streamlit_drawable_canvas import st_canvas  # importable only inside a running app
 
     state = st.session_state
     state.setdefault("canvas_round", 0)
-    brush_column, size_column, clear_column = st.columns([3, 3, 2], vertical_alignment="bottom")
+    brush_column, clear_column = st.columns([3, 1], vertical_alignment="bottom")
     brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
-    size_name = size_column.selectbox("Canvas", list(CANVAS_SIZES), index=0)
     if clear_column.button("Clear", use_container_width=True, type="primary"):
         state.canvas_round += 1  # a new canvas key is the one clear that always empties it
-    width, height = CANVAS_SIZES[size_name]
+    key = f"canvas-{state.canvas_round}"
+    patch_canvas_component()
+    fit_canvas_to_column(key)
     result = st_canvas(
         stroke_width=brush, stroke_color="#111111", background_color="#FFFFFF",
-        width=width, height=height, drawing_mode="freedraw", return_image_data=True,
-        key=f"canvas-{state.canvas_round}-{size_name}",
+        width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
+        key=key,
     )
-    if result is None or not (result.json_data or {}).get("objects"):
+    try:
+        if result is None or not (result.json_data or {}).get("objects"):
+            return None
+        return result.image_data
+    except (ValueError, TypeError, AttributeError, OSError) as error:  # a malformed canvas state
+        st.error(f"Could not read the drawing ({type(error).__name__}). Clear the canvas and draw again.")
         return None
-    return result.image_data
 
 
 def probabilities_chart(probabilities: np.ndarray) -> dict:

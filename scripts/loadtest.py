@@ -3,33 +3,36 @@
 Twenty real browsers do not fit on two cores, so each simulated user is a
 websocket speaking Streamlit's own protobuf protocol (see
 ``streamlit_protocol.py``). A user loads the page, then every ``--interval``
-seconds "draws" a digit: it sends exactly what the drawable canvas sends after
-a stroke (its Fabric.js JSON and the PNG of the canvas as a data URL, as the
-component's widget state), waits for the rerun's ``script_finished`` and reads
-the ``st.metric`` labelled "Prediction".
+seconds draws a digit, stroke by stroke: after each stroke it sends exactly
+what the drawable canvas sends (its Fabric.js JSON and the PNG of the canvas
+as a data URL, as the component's widget state), waits for the rerun's
+``script_finished`` and, after the last stroke, reads the ``st.metric``
+labelled "Prediction".
 
 Every simulated message starts from a real one that Chromium sent
-(``tests/fixtures/canvas_backmsg.bin``, recorded with ``--capture-fixture``);
-only the page hash, the widget id and the drawing are replaced.
+(``tests/fixtures/canvas_backmsg.bin``, recorded with ``--capture-fixture``):
+its browser context and every key of its Fabric stroke are reused; the page
+hash, the widget id, the fragment id and the drawing are filled in.
 
-Answers are checked two ways:
+Each answer is checked three ways:
 
-* wrong:   the answer is not the digit that was drawn (this includes plain
-           model mistakes; see the solo accuracy).
-* crossed: the answer differs from what the same page answered for the very
-           same drawing when one user was alone (the calibration pass before
-           the load). A correct app has 0 whatever its accuracy: a crossed
+* wrong:   it is not the digit that was drawn (plain model mistakes count
+           too: compare with the solo accuracy).
+* crossed: it differs from what the same page answered for the very same
+           drawing when one user was alone (the calibration pass before the
+           load). A correct app has none, whatever its accuracy: a crossed
            answer means sessions leaked into each other under load.
-* missing: no "Prediction" metric with a digit, no script_finished in time,
-           or the socket dropped.
+* missing: no "Prediction" metric after the rerun, no script_finished in
+           time, or the socket dropped.
 
-Modes (see --help): plain load, ``--compare`` two scripts, ``--bad-input``,
+Modes (see --help): a load run, ``--compare`` two scripts, ``--bad-input``,
 ``--capture-fixture``, ``--write-digits``.
 
-Example::
+Examples::
 
     python scripts/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
     python scripts/loadtest.py --compare app.py scripts/bench_pages/bare_canvas.py --users 5
+    python scripts/loadtest.py --start-server app.py --bad-input
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import dataclasses
 import io
 import json
 import math
-import os
 import re
 import resource
 import signal
@@ -62,7 +64,9 @@ import numpy as np
 from PIL import Image
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# streamlit_protocol sits next to this file; appended, not prepended, so that
+# a script here never shadows an installed module for whoever imports us.
+sys.path.append(str(Path(__file__).resolve().parent))
 from streamlit_protocol import (  # noqa: E402
     ComponentInfo,
     RunResult,
@@ -74,6 +78,7 @@ from streamlit_protocol import (  # noqa: E402
 
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PATH = REPO_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
@@ -173,7 +178,7 @@ def fabric_path_commands(points: list[tuple[float, float]]) -> list[list[Any]]:
         return round(float(value), 3)
 
     commands: list[list[Any]] = [["M", rounded(points[0][0]), rounded(points[0][1])]]
-    for current, following in zip(points[1:-1], points[2:]):
+    for current, following in zip(points[1:-1], points[2:], strict=True):
         middle = ((current[0] + following[0]) / 2, (current[1] + following[1]) / 2)
         commands.append(
             ["Q", rounded(current[0]), rounded(current[1]), rounded(middle[0]), rounded(middle[1])]
@@ -188,10 +193,7 @@ def sample_path(commands: list[list[Any]], steps_per_curve: int = 8) -> np.ndarr
     current = (0.0, 0.0)
     for command in commands:
         kind = command[0].upper()
-        if kind == "M":
-            current = (command[1], command[2])
-            points.append(current)
-        elif kind == "L":
+        if kind in ("M", "L"):
             current = (command[1], command[2])
             points.append(current)
         elif kind == "Q":
@@ -205,6 +207,18 @@ def sample_path(commands: list[list[Any]], steps_per_curve: int = 8) -> np.ndarr
                 )
             current = end
     return np.array(points, dtype=np.float64)
+
+
+def canvas_widget_state(back_msg: BackMsg) -> WidgetState:
+    """The drawable canvas's value in a captured rerun_script BackMsg.
+
+    The browser sends every widget's value; the canvas's is the JSON with a
+    "drawing" key.
+    """
+    for widget in back_msg.rerun_script.widget_states.widgets:
+        if widget.WhichOneof("value") == "json_value" and '"drawing"' in widget.json_value:
+            return widget
+    raise ValueError("no canvas state in this BackMsg")
 
 
 @dataclass
@@ -221,11 +235,10 @@ class CanvasTemplate:
         back_msg.ParseFromString(fixture_path.read_bytes())
         client_state = ClientState()
         client_state.CopyFrom(back_msg.rerun_script)
-        (canvas_widget,) = client_state.widget_states.widgets
-        canvas_state = json.loads(canvas_widget.json_value)
-        raw_drawing = canvas_state["drawing"]["raw"]
-        client_state.ClearField("widget_states")
-        client_state.page_script_hash = ""
+        raw_drawing = json.loads(canvas_widget_state(back_msg).json_value)["drawing"]["raw"]
+        # Keep the browser context only: the rest is per page and per stroke.
+        for per_stroke in ("widget_states", "page_script_hash", "fragment_id"):
+            client_state.ClearField(per_stroke)
         return cls(
             client_state=client_state,
             path_object=raw_drawing["objects"][0],
@@ -485,7 +498,8 @@ class StreamlitServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._extra_args = extra_args or []
-        self._log = tempfile.NamedTemporaryFile(
+        # Open for the server's whole life; closed in stop(), kept on disk.
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix="loadtest-streamlit-", suffix=".log", delete=False
         )
         self.log_path = Path(self._log.name)
@@ -500,31 +514,29 @@ class StreamlitServer:
             "--browser.gatherUsageStats", "false",
             *self._extra_args,
         ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, cwd=os.getcwd()
-        )
+        # The log goes to a file, not a pipe: a pipe nobody reads would
+        # eventually block the server.
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         try:
             await wait_until_healthy(self.url, timeout)
         except TimeoutError:
             self.stop()
             raise SystemExit(f"streamlit did not start; see {self.log_path}") from None
 
-    def rss_bytes(self) -> int | None:
-        return process_tree_rss_bytes(self.process.pid) if self.process else None
-
     def logged_errors(self) -> int:
-        """Tracebacks the server wrote to its log (errors the page may not show)."""
-        return self.log_path.read_text(errors="replace").count("Traceback (most recent call last)")
+        """Tracebacks in the server's log, including errors the page does not show."""
+        return self.log_path.read_text(errors="replace").count("Traceback")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """Stop the server (SIGTERM, then SIGKILL after 15 s); the log stays."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
 
 
 class MemorySampler:
@@ -1056,9 +1068,7 @@ async def run_bad_input(
     cases = []
     for bad in bad_inputs(style, template):
         case = await _try_bad_input(settings, template, bad, good)
-        case["recovered"] = (
-            case["recovery_answer"] == expected and not case["recovery_exceptions"]
-        )
+        case["recovered"] = case["recovery_answer"] == expected and not case["recovery_exceptions"]
         # Another user arriving now.
         session, page = await open_page(settings.url, template, settings.timeout)
         try:
@@ -1116,9 +1126,7 @@ def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
                 "websocket",
                 lambda websocket: websocket.on(
                     "framesent",
-                    lambda payload: frames.append(payload)
-                    if isinstance(payload, bytes)
-                    else None,
+                    lambda payload: frames.append(payload) if isinstance(payload, bytes) else None,
                 ),
             )
             page.goto(url)
@@ -1142,11 +1150,13 @@ def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
                 for frame in frames:
                     back_msg = BackMsg()
                     back_msg.ParseFromString(frame)
-                    widgets = back_msg.rerun_script.widget_states.widgets
-                    if any('"drawing"' in widget.json_value for widget in widgets):
-                        output.parent.mkdir(parents=True, exist_ok=True)
-                        output.write_bytes(frame)
-                        return back_msg
+                    try:
+                        canvas_widget_state(back_msg)
+                    except ValueError:
+                        continue  # the page load, another widget
+                    output.parent.mkdir(parents=True, exist_ok=True)
+                    output.write_bytes(frame)
+                    return back_msg
                 page.wait_for_timeout(200)
         finally:
             browser.close()
@@ -1180,15 +1190,16 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("crossed (vs solo)", _fmt(summary["crossed"])),
         ("missing", _fmt(summary["missing"])),
         ("exceptions", _fmt(summary["exceptions"])),
+        ("st.error boxes", _fmt(summary["error_alerts"])),
         ("dropped sockets", _fmt(summary["dropped_sockets"])),
         ("timeouts", _fmt(summary["timeouts"])),
         ("connect failures", _fmt(summary["connect_failures"])),
         ("solo accuracy", _fmt(summary["solo_accuracy"])),
         ("server log tracebacks", _fmt(summary.get("server_log_errors"))),
-        ("RSS before MB", _fmt(memory.get("before"))),
-        ("RSS after warm-up MB", _fmt(memory.get("after_warmup"))),
-        ("RSS peak MB", _fmt(memory.get("peak"))),
-        ("RSS after MB", _fmt(memory.get("after"))),
+        ("server RSS before MB", _fmt(memory.get("before"))),
+        ("  after warm-up MB", _fmt(memory.get("after_warmup"))),
+        ("  peak under load MB", _fmt(memory.get("peak"))),
+        ("  after MB", _fmt(memory.get("after"))),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
@@ -1201,13 +1212,24 @@ def format_table(columns: dict[str, dict[str, Any]]) -> str:
     headers = ["", *columns]
     body = [[label, *(dict(rows[name])[label] for name in columns)] for label in labels]
     widths = [max(len(str(row[i])) for row in [headers, *body]) for i in range(len(headers))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * width for width in widths))
-    lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in body]
+    lines += [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in body
+    ]
+    lines += [
+        "",
+        "wrong: not the digit drawn. crossed: not what the page answered for the same drawing",
+        "with one user alone (must be 0). missing: no Prediction metric, no reply or no socket.",
+        "Latency: last stroke sent -> script_finished. OK: no crossed, missing, exception or drop.",
+    ]
     for name, summary in columns.items():
         if summary["exception_messages"]:
             lines.append(f"\n{name}: exceptions shown on the page:")
-            lines += [f"  {count} x {message}" for message, count in summary["exception_messages"].items()]
+            lines += [
+                f"  {count} x {message}" for message, count in summary["exception_messages"].items()
+            ]
         if summary["failures"]:
             lines.append(f"{name}: failures: {summary['failures']}")
     return "\n".join(lines)
@@ -1260,36 +1282,66 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     target = parser.add_argument_group("target")
     target.add_argument("--url", default="http://localhost:8501", help="a running app")
-    target.add_argument("--start-server", metavar="SCRIPT", type=Path,
-                        help="start `streamlit run SCRIPT` on a free port and measure its memory")
-    target.add_argument("--server-pid", type=int,
-                        help="with --url: pid of that server, to measure its memory")
-    target.add_argument("--compare", nargs=2, metavar=("SCRIPT", "BASELINE"), type=Path,
-                        help="run the same load against two scripts, one after the other")
+    target.add_argument(
+        "--start-server",
+        metavar="SCRIPT",
+        type=Path,
+        help="start `streamlit run SCRIPT` on a free port and measure its memory",
+    )
+    target.add_argument(
+        "--server-pid", type=int, help="with --url: pid of that server, to measure its memory"
+    )
+    target.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("SCRIPT", "BASELINE"),
+        type=Path,
+        help="run the same load against two scripts, one after the other",
+    )
     load = parser.add_argument_group("load")
     load.add_argument("--users", type=int, default=20)
     load.add_argument("--duration", type=float, default=60.0, help="seconds of load")
-    load.add_argument("--interval", type=float, default=2.0,
-                      help="seconds between the starts of one user's drawings")
+    load.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        help="seconds between the starts of one user's drawings",
+    )
     load.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one rerun")
-    load.add_argument("--digits-dir", type=Path,
-                      help="draw the PNGs in DIR (named after their digit: 3.png, 7_b.png)")
+    load.add_argument(
+        "--digits-dir",
+        type=Path,
+        help="draw the PNGs in DIR (named after their digit: 3.png, 7_b.png)",
+    )
     canvas = parser.add_argument_group("canvas (must match the app's st_canvas)")
-    canvas.add_argument("--canvas-key",
-                        help="key of the canvas to draw on (default: the page's only canvas)")
+    canvas.add_argument(
+        "--canvas-key", help="key of the canvas to draw on (default: the page's only canvas)"
+    )
     canvas.add_argument("--canvas-size", type=int, default=CanvasStyle.size)
     canvas.add_argument("--stroke-width", type=int, default=CanvasStyle.stroke_width)
     canvas.add_argument("--stroke-color", default=CanvasStyle.stroke_color)
-    canvas.add_argument("--background-color", default=CanvasStyle.background_color,
-                        help='"" for transparent')
+    canvas.add_argument(
+        "--background-color", default=CanvasStyle.background_color, help='"" for transparent'
+    )
     modes = parser.add_argument_group("other modes")
-    modes.add_argument("--bad-input", action="store_true",
-                       help="send malformed canvas states and check the session recovers")
-    modes.add_argument("--capture-fixture", metavar="PATH", type=Path,
-                       help="record the BackMsg Chromium sends after a stroke into PATH")
+    modes.add_argument(
+        "--bad-input",
+        action="store_true",
+        help="send malformed canvas states and check the session recovers",
+    )
+    modes.add_argument(
+        "--capture-fixture",
+        metavar="PATH",
+        type=Path,
+        help="record the BackMsg Chromium sends after a stroke into PATH",
+    )
     modes.add_argument("--chromium", default="/usr/bin/chromium")
-    modes.add_argument("--write-digits", metavar="DIR", type=Path,
-                       help="write the built-in digit PNGs to DIR and exit")
+    modes.add_argument(
+        "--write-digits",
+        metavar="DIR",
+        type=Path,
+        help="write the built-in digit PNGs to DIR and exit",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser.parse_args(argv)
 
@@ -1325,15 +1377,21 @@ async def _main(arguments: argparse.Namespace) -> int:
         )
 
     if arguments.capture_fixture:
+
         async def capture_job(url: str, _server: StreamlitServer | None) -> BackMsg:
             return await asyncio.to_thread(
                 capture_canvas_backmsg, url, arguments.capture_fixture, arguments.chromium
             )
 
         back_msg = await _with_server(arguments.start_server, arguments.url, capture_job)
-        widget = back_msg.rerun_script.widget_states.widgets[0]
-        print(f"saved {arguments.capture_fixture} ({back_msg.ByteSize()} bytes): "
-              f"rerun_script, widget {widget.id}, json_value of {len(widget.json_value)} chars")
+        client_state = back_msg.rerun_script
+        widget = canvas_widget_state(back_msg)
+        print(
+            f"saved {arguments.capture_fixture} ({back_msg.ByteSize()} bytes): rerun_script "
+            f"with {len(client_state.widget_states.widgets)} widget value(s), the canvas's "
+            f"{widget.id!r} a json_value of {len(widget.json_value)} chars, "
+            f"fragment_id {client_state.fragment_id!r}"
+        )
         return 0
 
     template = CanvasTemplate.from_fixture()
@@ -1345,10 +1403,12 @@ async def _main(arguments: argparse.Namespace) -> int:
         return 0
 
     if arguments.bad_input:
+
         async def bad_input_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
             report = await run_bad_input(settings_for(url), template, style)
             if server:
                 report["server_log_errors"] = server.logged_errors()
+                report["server_log"] = str(server.log_path)
             return report
 
         report = await _with_server(arguments.start_server, arguments.url, bad_input_job)
@@ -1367,6 +1427,7 @@ async def _main(arguments: argparse.Namespace) -> int:
         if server:
             summary["script"] = str(server.script)
             summary["server_log_errors"] = server.logged_errors()
+            summary["server_log"] = str(server.log_path)
         return summary
 
     scripts = arguments.compare or [arguments.start_server]
@@ -1375,7 +1436,9 @@ async def _main(arguments: argparse.Namespace) -> int:
         for script in scripts
     }
     if arguments.json:
-        print(json.dumps(summaries if arguments.compare else next(iter(summaries.values())), indent=2))
+        print(
+            json.dumps(summaries if arguments.compare else next(iter(summaries.values())), indent=2)
+        )
     else:
         print(format_table(summaries))
     return 0 if all(summary["ok"] for summary in summaries.values()) else 1

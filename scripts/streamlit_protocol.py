@@ -33,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,8 +128,10 @@ def rerun_backmsg(
     """The ``rerun_script`` BackMsg a widget change makes the browser send.
 
     It carries the browser context (from the template), the page being shown
-    and the changed widgets' values; ``fragment_id`` when the widget lives in
-    an ``st.fragment``.
+    and widget values; ``fragment_id`` when the changed widget lives in an
+    ``st.fragment``. The browser sends every widget's value; a widget left
+    out keeps the value the session already has, which for a load test that
+    only draws is the same thing.
     """
     back_msg = BackMsg()
     client_state = back_msg.rerun_script
@@ -274,14 +278,6 @@ class StreamlitSession:
             self._client_state_template, self.page_script_hash, widget_states, fragment_id
         )
         return await self._request_run(back_msg, timeout)
-
-    async def send_raw(self, payload: bytes) -> None:
-        """Send an arbitrary frame (to test how the server treats bad ones)."""
-        await self._connection.send(payload)
-
-    async def wait_for_run(self, timeout: float = 30.0) -> RunResult:
-        """Wait for a run the caller has already triggered (see send_raw)."""
-        return await self._collect_run(time.perf_counter(), timeout)
 
     async def _request_run(self, back_msg: BackMsg, timeout: float) -> RunResult:
         started = time.perf_counter()
@@ -437,9 +433,6 @@ class StreamlitSession:
 
 async def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
     """Poll /_stcore/health like the frontend does before it opens the socket."""
-    import urllib.error
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     url = health_url(base_url)
     while True:

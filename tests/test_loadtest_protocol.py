@@ -17,7 +17,8 @@ from pathlib import Path
 from PIL import Image
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+# Appended, not prepended: scripts/ must not shadow installed modules for other tests.
+sys.path.append(str(SCRIPTS))
 
 import loadtest  # noqa: E402
 from streamlit_protocol import component_state, rerun_backmsg  # noqa: E402
@@ -36,7 +37,9 @@ def test_two_simulated_users_each_get_their_own_digit_back():
         await server.start()
         try:
             settings = loadtest.LoadSettings(url=server.url, users=2, duration=5, interval=0.5)
-            return await loadtest.run_load(settings, template, drawings, server_pid=server.process.pid)
+            return await loadtest.run_load(
+                settings, template, drawings, server_pid=server.process.pid
+            )
         finally:
             server.stop()
 
@@ -46,8 +49,15 @@ def test_two_simulated_users_each_get_their_own_digit_back():
     assert summary["drawings"] >= 6, summary
     assert summary["answered"] == summary["drawings"], summary
     assert summary["solo_accuracy"] == 1.0, summary["solo_answers"]
-    problems = ("wrong", "crossed", "missing", "exceptions", "dropped_sockets", "timeouts",
-                "connect_failures")
+    problems = (
+        "wrong",
+        "crossed",
+        "missing",
+        "exceptions",
+        "dropped_sockets",
+        "timeouts",
+        "connect_failures",
+    )
     assert {name: summary[name] for name in problems} == dict.fromkeys(problems, 0), summary
     assert summary["latency_ms"]["p50"] > 0
     assert summary["server_memory_mb"]["peak"] > 0
@@ -57,7 +67,7 @@ def test_two_simulated_users_each_get_their_own_digit_back():
 def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
     """What we send is what Chromium sent (fixture): same fields, same JSON keys, same PNG."""
     captured = BackMsg.FromString(loadtest.FIXTURE_PATH.read_bytes())
-    (captured_widget,) = captured.rerun_script.widget_states.widgets
+    captured_widget = loadtest.canvas_widget_state(captured)
     captured_state = json.loads(captured_widget.json_value)
     template = loadtest.CanvasTemplate.from_fixture()
     drawing = loadtest.render_digit(7, loadtest.CanvasStyle(), template)
@@ -75,10 +85,15 @@ def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
     assert field_names(simulated.rerun_script) == field_names(captured.rerun_script)
     assert simulated.rerun_script.context_info == captured.rerun_script.context_info
     (simulated_widget,) = simulated.rerun_script.widget_states.widgets
-    assert simulated_widget.WhichOneof("value") == captured_widget.WhichOneof("value") == "json_value"
+    assert (
+        simulated_widget.WhichOneof("value") == captured_widget.WhichOneof("value") == "json_value"
+    )
     simulated_state = json.loads(simulated_widget.json_value)
     assert simulated_state.keys() == captured_state.keys() == {"drawing"}
-    simulated_raw, captured_raw = simulated_state["drawing"]["raw"], captured_state["drawing"]["raw"]
+    simulated_raw, captured_raw = (
+        simulated_state["drawing"]["raw"],
+        captured_state["drawing"]["raw"],
+    )
     assert simulated_raw.keys() == captured_raw.keys()
     assert simulated_raw["objects"][0].keys() == captured_raw["objects"][0].keys()
 

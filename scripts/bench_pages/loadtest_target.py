@@ -1,11 +1,12 @@
 """Stand-in for the draw-a-digit app, for testing the load test itself.
 
-Same contract as the real app: a drawable canvas with key="canvas" and
-return_image_data=True, and st.metric("Prediction", "<digit>"). Instead of a
-model it recognises the load test's own built-in digit drawings by nearest
-template (28x28 grey levels), so every answer is deterministic and a
-simulated user can tell its own answer from another user's. Real accuracy
-checks need the real app: `python scripts/loadtest.py --start-server app.py`.
+Same contract as the real app: one drawable canvas (st_canvas with
+return_image_data=True; here key="canvas") and st.metric("Prediction",
+"<digit>"). Instead of a model it recognises the load test's own built-in
+digit drawings by nearest template (28x28 grey levels), so every answer is
+deterministic and a simulated user can tell its own answer from another
+user's. Real figures need the real app:
+`python scripts/loadtest.py --start-server app.py`.
 
 Run: streamlit run scripts/bench_pages/loadtest_target.py
 """
@@ -19,7 +20,7 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 import loadtest  # noqa: E402  (scripts/ is not a package)
 
 # The load test's defaults, which are app.py's: 280 px, 18 px #111 on white.

@@ -1,0 +1,327 @@
+"""End-to-end tests of app.py in a real Chromium: draw with the mouse (and a finger), read the prediction.
+
+One `streamlit run app.py` server and one headless Chromium serve the whole module (starting them and
+loading the model is the expensive part); every test gets a fresh browser context and page.
+
+Each step leaves a screenshot in artifacts/screenshots/ (gitignored) to look at the page as a user
+sees it. Set BROWSER_SHOTS_DIR to put them elsewhere.
+
+    python -m pytest -q tests/test_browser_app.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from browser_support import (
+    chromium_available,
+    draw_strokes,
+    draw_touch_stroke,
+    launch_chromium,
+    metric_locator,
+    open_page,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_metric,
+    wait_for_metric_value,
+)
+from conftest import DRAWN_STROKES
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not chromium_available(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+APP = PROJECT_ROOT / "app.py"
+SHOTS_DIR = Path(os.environ.get("BROWSER_SHOTS_DIR", PROJECT_ROOT / "artifacts" / "screenshots"))
+
+CANVAS_PIXELS = 320  # app.CANVAS_PIXELS (not imported: importing app.py pulls in TensorFlow)
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+# A stroke is sent ~200 ms after mouse up, then the fragment reruns the model. Generous, for a
+# 2-core machine that may be training a model at the same time.
+READ_TIMEOUT = 30.0
+PAGE_TIMEOUT = 120.0  # the first page load also loads the model
+
+PROMPT = re.compile(r"Draw a digit \(or several\) on the canvas")
+UPLOAD_EXPANDER = "Or upload a photo or scan of handwritten digits"
+LIVE_CANVAS = "canvas.upper-canvas:not([data-stale-canvas])"
+
+Strokes = Sequence[Sequence[tuple[float, float]]]
+
+
+# ---------------------------------------------------------------- drawings
+
+
+def place(strokes: Strokes, size: float, left: float, top: float) -> list[list[tuple[float, float]]]:
+    """Polylines in a 0-100 box -> canvas pixels: the box scaled to `size` px, its corner at (left, top)."""
+    return [[(left + x * size / 100, top + y * size / 100) for x, y in stroke] for stroke in strokes]
+
+
+def centred(digit: str, size: float = 200) -> list[list[tuple[float, float]]]:
+    """One of conftest's DRAWN_STROKES, `size` px tall, in the middle of the canvas."""
+    corner = (CANVAS_PIXELS - size) / 2
+    return place(DRAWN_STROKES[digit], size, corner, corner)
+
+
+# A 7 whose two strokes both begin in the canvas's top-right corner (where the canvas package's
+# toolbar used to float and swallow strokes): the bar drawn right to left, then the leg down.
+SEVEN_FROM_TOP_RIGHT = [
+    [(300, 6), (200, 6), (90, 7)],
+    [(300, 6), (240, 120), (170, 300)],
+]
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    with streamlit_server(APP, startup_timeout=PAGE_TIMEOUT) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser, url: str, **context_options):
+    """A fresh context and page on the app, loaded, its first run done and its canvas visible."""
+    context = browser.new_context(**{"viewport": DESKTOP, **context_options})
+    context.set_default_timeout(READ_TIMEOUT * 1000)
+    page = context.new_page()
+    open_page(page, url, timeout=PAGE_TIMEOUT)
+    return page
+
+
+@pytest.fixture()
+def page(browser, app_url: str):
+    page = new_page(browser, app_url)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return SHOTS_DIR
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def live_canvas(page):
+    """The canvas that is on screen now: not one replaced by Clear (see `clear_canvas`)."""
+    canvas = page.locator(LIVE_CANVAS).first
+    canvas.wait_for(state="visible")
+    return canvas
+
+
+def draw(page, strokes: Strokes) -> None:
+    draw_strokes(page, strokes, live_canvas(page))
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page, including what is scrolled out of view.
+
+    Streamlit scrolls inside its main area (and its sidebar), not the document, so a plain
+    full-page screenshot stops at the viewport: the viewport is stretched to the content for
+    the shot, then put back (same width, so the layout and the canvas's size do not change).
+    """
+    wait_for_app_idle(page, READ_TIMEOUT)
+    viewport = page.viewport_size
+    for _ in range(4):  # images and charts that arrive late make the content grow
+        content_height = min(6000, page.evaluate(
+            """() => Math.max(window.innerHeight, ...Array.from(
+                document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]'),
+                element => element.scrollHeight))"""
+        ))
+        if content_height <= page.viewport_size["height"]:
+            break
+        page.set_viewport_size({"width": viewport["width"], "height": content_height})
+        page.wait_for_timeout(400)  # let charts re-lay themselves out
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+
+
+def expect_prediction(page, expected: str, shot: Path) -> None:
+    """Wait until the canvas's Prediction metric shows `expected`; screenshot either way."""
+    try:
+        shown = wait_for_metric_value(page, "Prediction", expected, timeout=READ_TIMEOUT)
+    except TimeoutError:
+        value = metric_locator(page, "Prediction")
+        shown = value.inner_text().strip() if value.count() else None
+    screenshot(page, shot)
+    assert shown == expected, f"read as {shown!r}, expected {expected!r}; see {shot}"
+
+
+def prompt_shown(page) -> bool:
+    return page.get_by_text(PROMPT).first.is_visible()
+
+
+def clear_canvas(page) -> None:
+    """Click Clear and wait for a new, empty canvas and the prompt in place of the prediction.
+
+    Clear gives the canvas a new key, so the app's fragment reruns and a new canvas element
+    replaces the old one. Until it is there a stroke would land on the old canvas and be lost:
+    the old one is marked first, so that `live_canvas` only ever finds the new one.
+    """
+    page.locator(LIVE_CANVAS).evaluate_all("canvases => canvases.forEach(c => c.dataset.staleCanvas = '1')")
+    page.get_by_role("button", name="Clear", exact=True).click()
+    live_canvas(page)
+    deadline = time.monotonic() + READ_TIMEOUT
+    while metric_locator(page, "Prediction").count() or not prompt_shown(page):
+        assert time.monotonic() < deadline, "Clear did not bring back the empty canvas and its prompt"
+        page.wait_for_timeout(50)
+    wait_for_app_idle(page, READ_TIMEOUT)
+
+
+def png_of_digit(path: Path, strokes: Strokes, size: int = 400, thickness: int = 26) -> Path:
+    """A photo-like PNG of a handwritten digit: dark ink on white paper, with a margin."""
+    image = np.full((size, size), 255, np.uint8)
+    for stroke in place(strokes, size * 0.7, size * 0.15, size * 0.15):
+        points = np.round(np.array(stroke)).astype(np.int32)
+        cv2.polylines(image, [points], False, 20, thickness, cv2.LINE_AA)
+    assert cv2.imwrite(str(path), image)
+    return path
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_blank_canvas_shows_the_prompt_not_a_prediction(page, shots_dir: Path) -> None:
+    screenshot(page, shots_dir / "01-blank.png")
+    assert prompt_shown(page)
+    assert metric_locator(page, "Prediction").count() == 0
+
+
+@pytest.mark.parametrize("digit", ["0", "1", "4"])
+def test_a_drawn_digit_is_read(page, shots_dir: Path, digit: str) -> None:
+    strokes = centred(digit)
+    assert len(strokes) == len(DRAWN_STROKES[digit])  # the 4 is two strokes
+    draw(page, strokes)
+    expect_prediction(page, digit, shots_dir / f"02-digit-{digit}.png")
+
+
+def test_a_seven_begun_in_the_top_right_corner_is_read(page, shots_dir: Path) -> None:
+    for stroke in SEVEN_FROM_TOP_RIGHT:
+        start_x, start_y = stroke[0]
+        assert start_y < 10 and start_x > CANVAS_PIXELS / 2
+    draw(page, SEVEN_FROM_TOP_RIGHT)
+    expect_prediction(page, "7", shots_dir / "03-seven-from-top-right.png")
+
+
+def test_a_small_digit_in_a_corner_is_read(page, shots_dir: Path) -> None:
+    # 60 px tall in the bottom-left corner of the 320 px canvas, with the default 20 px brush.
+    draw(page, place(DRAWN_STROKES["7"], 60, 12, 250))
+    expect_prediction(page, "7", shots_dir / "04-small-seven-in-corner.png")
+
+
+# The seed MLPs (the default model until models/cnn is trained) read conftest's "1" with its flag,
+# drawn 150 px tall with the 20 px brush, as a 4 at ~100%: the app finds and splits the two digits
+# right, the model misreads one. Strict, and only while the default is an MLP: once cnn ships
+# (app.py's default), "10" must be read as 10.
+CNN_SHIPPED = (PROJECT_ROOT / "models" / "cnn" / "model.keras").is_file()
+MLP_READS_THIS_ONE_AS_FOUR = pytest.mark.xfail(
+    not CNN_SHIPPED, strict=True, raises=AssertionError,
+    reason="no models/cnn yet: the default seed MLP reads this drawn 1 as a 4 (\"40\")",
+)
+
+
+@pytest.mark.parametrize("number", [pytest.param("10", marks=MLP_READS_THIS_ONE_AS_FOUR), "47"])
+def test_two_digits_side_by_side_are_read_left_to_right(page, shots_dir: Path, number: str) -> None:
+    left, right = number
+    draw(page, place(DRAWN_STROKES[left], 150, 0, 80))
+    draw(page, place(DRAWN_STROKES[right], 150, 150, 80))
+    expect_prediction(page, number, shots_dir / f"05-number-{number}.png")
+
+
+def test_clear_empties_the_canvas_and_brings_back_the_prompt(page, shots_dir: Path) -> None:
+    draw(page, centred("1"))
+    expect_prediction(page, "1", shots_dir / "06-before-clear.png")
+    clear_canvas(page)
+    screenshot(page, shots_dir / "07-after-clear.png")
+    assert prompt_shown(page)
+    assert metric_locator(page, "Prediction").count() == 0
+    # The new canvas is live: the next digit is read on its own, not added to the old one.
+    draw(page, centred("0"))
+    expect_prediction(page, "0", shots_dir / "08-after-clear-new-digit.png")
+
+
+def test_an_uploaded_image_is_read(page, shots_dir: Path, tmp_path: Path) -> None:
+    image = png_of_digit(tmp_path / "four.png", DRAWN_STROKES["4"])
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text=UPLOAD_EXPANDER)
+    expander.get_by_text(UPLOAD_EXPANDER).click()
+    file_input = expander.locator('input[type="file"]')
+    file_input.wait_for(state="attached")
+    file_input.set_input_files(image)
+    value = expander.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator(
+        '[data-testid="stMetricValue"]'
+    )
+    try:
+        value.wait_for(state="visible")
+        expander.locator('[data-testid="stImage"]').first.wait_for(state="visible")
+    finally:
+        screenshot(page, shots_dir / "09-upload.png")
+    assert value.inner_text().strip() == "4"
+    assert expander.get_by_text("four.png").first.is_visible()  # the image's caption
+
+
+def test_sidebar_shows_training_curves_and_model_details(page, shots_dir: Path) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("tab", name="Training curves").click()
+    charts = sidebar.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for(state="visible")
+    assert charts.count() >= 2  # accuracy and loss
+    drawn = sidebar.locator(".vega-embed canvas, .vega-embed svg")
+    drawn.first.wait_for(state="visible")
+    screenshot(page, shots_dir / "10-sidebar-training-curves.png")
+
+    sidebar.get_by_role("tab", name="Model").click()
+    accuracy = metric_locator(page, "Test accuracy")
+    accuracy.wait_for(state="visible")
+    assert re.fullmatch(r"\d{1,3}\.\d\d%", accuracy.inner_text().strip())
+    screenshot(page, shots_dir / "11-sidebar-model.png")
+
+
+def test_on_a_phone_the_canvas_fits_and_a_finger_stroke_is_read(browser, app_url: str, shots_dir: Path) -> None:
+    page = new_page(browser, app_url, viewport=PHONE, has_touch=True, is_mobile=True)
+    try:
+        canvas = live_canvas(page)
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        screenshot(page, shots_dir / "12-phone-blank.png")
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert box["width"] >= 0.75 * PHONE["width"], f"canvas only {box['width']:.0f} px wide on a phone"
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= PHONE["width"], f"the page scrolls sideways: {page_width} px wide"
+
+        for stroke in centred("7"):
+            draw_touch_stroke(page, stroke, canvas)
+        expect_prediction(page, "7", shots_dir / "13-phone-seven.png")
+    finally:
+        page.context.close()
