@@ -12,23 +12,23 @@ import numpy as np
 
 from mnist_core.config import IMAGE_SIZE
 
-MAX_SHIFT = 2.5  # pixels; the serving pipeline centres by mass, so shifts stay small
-MAX_ROTATION = 12.0  # degrees
-SCALE_RANGE = (0.85, 1.12)
-MAX_SHEAR = 0.18
-ELASTIC_AMPLITUDE = 1.4  # pixels of displacement at the coarse grid points
+MAX_SHIFT = 2.0  # pixels; the serving pipeline centres by mass, so shifts stay small
+MAX_ROTATION = 10.0  # degrees
+SCALE_SPREAD = 0.12  # scale factors in 1 +- this
+MAX_SHEAR = 0.15
+ELASTIC_AMPLITUDE = 1.2  # pixels of displacement at the coarse grid points
 ELASTIC_GRID = 4  # a 4x4 field of random displacements, smoothly upsampled to 28x28
-STROKE_CHANGE_PROBABILITY = 0.5
+STROKE_CHANGE_PROBABILITY = 0.4
 
 _GRID_Y, _GRID_X = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE].astype(np.float32)
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
 
 
-def random_sampling_map(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A random affine + elastic warp as two float32 (28, 28) maps for cv2.remap."""
-    angle = np.deg2rad(rng.uniform(-MAX_ROTATION, MAX_ROTATION))
-    scale_x, scale_y = rng.uniform(*SCALE_RANGE, size=2)
-    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR)
+def random_sampling_map(rng: np.random.Generator, strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """A random affine + elastic warp, scaled by strength in [0, 1], as two float32 (28, 28) maps for cv2.remap."""
+    angle = np.deg2rad(rng.uniform(-MAX_ROTATION, MAX_ROTATION) * strength)
+    scale_x, scale_y = 1.0 + rng.uniform(-SCALE_SPREAD, SCALE_SPREAD, size=2) * strength
+    shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR) * strength
     cos, sin = np.cos(angle), np.sin(angle)
     # Inverse mapping: output pixel -> source pixel, about the image centre.
     forward = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1, shear], [0, 1]]) @ np.diag(
@@ -36,18 +36,18 @@ def random_sampling_map(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarra
     )
     inverse = np.linalg.inv(forward).astype(np.float32)
     centre = (IMAGE_SIZE - 1) / 2
-    shift = rng.uniform(-MAX_SHIFT, MAX_SHIFT, size=2).astype(np.float32)
+    shift = (rng.uniform(-MAX_SHIFT, MAX_SHIFT, size=2) * strength).astype(np.float32)
     dx, dy = _GRID_X - centre - shift[0], _GRID_Y - centre - shift[1]
     map_x = inverse[0, 0] * dx + inverse[0, 1] * dy + centre
     map_y = inverse[1, 0] * dx + inverse[1, 1] * dy + centre
-    coarse = rng.normal(0, ELASTIC_AMPLITUDE, size=(ELASTIC_GRID, ELASTIC_GRID, 2)).astype(np.float32)
+    coarse = rng.normal(0, ELASTIC_AMPLITUDE * strength, size=(ELASTIC_GRID, ELASTIC_GRID, 2)).astype(np.float32)
     field = cv2.resize(coarse, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_CUBIC)
     return map_x + field[..., 0], map_y + field[..., 1]
 
 
-def change_stroke_width(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def change_stroke_width(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """float32 (28, 28) -> the same with strokes randomly thinned or thickened by up to a pixel."""
-    if rng.random() > STROKE_CHANGE_PROBABILITY:
+    if rng.random() > STROKE_CHANGE_PROBABILITY * strength:
         return image
     amount = rng.uniform(0.3, 1.0)
     if rng.random() < 0.5:
@@ -59,36 +59,47 @@ def change_stroke_width(image: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return image + amount * (target - image)
 
 
-def augment_image(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment_image(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """float32 (28, 28) in [0, 1] -> one random drawn-like variant, float32 (28, 28) in [0, 1]."""
-    map_x, map_y = random_sampling_map(rng)
+    map_x, map_y = random_sampling_map(rng, strength)
     warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderValue=0.0)
-    return np.clip(change_stroke_width(warped, rng), 0.0, 1.0)
+    return np.clip(change_stroke_width(warped, rng, strength), 0.0, 1.0)
 
 
-def augment_batch(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment_batch(images: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """float32 (N, 28, 28, 1) -> float32 (N, 28, 28, 1), each image augmented independently."""
     out = np.empty_like(images)
     for index in range(len(images)):
-        out[index, ..., 0] = augment_image(images[index, ..., 0], rng)
+        out[index, ..., 0] = augment_image(images[index, ..., 0], rng, strength)
     return out
 
 
 class AugmentedBatches(keras.utils.PyDataset):
-    """Shuffled, augmented training batches, reproducible from a seed."""
+    """Shuffled, augmented training batches, reproducible from a seed.
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+    Augmentation is full strength for the first 60% of epochs, then eases off to a quarter,
+    so that the last epochs also fit clean MNIST-style digits (what the pipeline produces).
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, epochs: int):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(images))
+        self.epochs, self.epoch = epochs, 0
+
+    @property
+    def strength(self) -> float:
+        progress = self.epoch / max(1, self.epochs - 1)
+        return 1.0 if progress <= 0.6 else 1.0 - 0.75 * (progress - 0.6) / 0.4
 
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)
 
     def __getitem__(self, index: int):
         chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return augment_batch(self.images[chosen], self.rng), self.labels[chosen]
+        return augment_batch(self.images[chosen], self.rng, self.strength), self.labels[chosen]
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.images))
+        self.epoch += 1

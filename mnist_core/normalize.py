@@ -61,6 +61,19 @@ def shrink_if_huge(image: np.ndarray) -> np.ndarray:
     return shrunk.reshape(size[1], size[0], image.shape[2])
 
 
+def background_level(plane: np.ndarray) -> float:
+    """float (H, W) -> the background's level: the median of the image's outer edge.
+
+    The edge, not the whole image, so that a huge thick digit covering most of the canvas is
+    still ink; the whole image's median only when the edge is mostly covered as well.
+    """
+    edge = np.concatenate([plane[0], plane[-1], plane[:, 0], plane[:, -1]])
+    level = float(np.median(edge))
+    if np.mean(np.abs(edge - level) > 0.25) > 0.4:  # no clear background along the edge
+        return float(np.median(plane))
+    return level
+
+
 def ink_map(image: np.ndarray) -> np.ndarray:
     """float32 (H, W, C) in [0, 1] -> float32 (H, W) ink strength in [0, 1], background 0.
 
@@ -71,11 +84,11 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     color = image[..., : 3 if channels >= 3 else 1]
     if channels in (2, 4):
         alpha = image[..., -1]
-        if np.median(alpha) < 0.5:  # mostly transparent: strokes are the opaque part
+        if background_level(alpha) < 0.5:  # a transparent background: strokes are the opaque part
             return alpha.astype(np.float32)
         color = color * alpha[..., None] + (1.0 - alpha[..., None])  # composite over white
     gray = color[..., 0] if color.shape[2] == 1 else cv2.cvtColor(color, cv2.COLOR_RGB2GRAY)
-    background = float(np.median(gray))
+    background = background_level(gray)
     ink = background - gray if background > 0.5 else gray - background
     strongest = float(ink.max())
     if strongest < MIN_CONTRAST:

@@ -101,17 +101,19 @@ class Predictor:
         return self.make_reading([d.box for d in digits], inputs, self.probabilities(inputs))
 
     def resolve_touching(self, digits: list[DigitInk]) -> list[DigitInk]:
-        """Wide blobs are split into touching digits only when the model is surer of the pieces."""
+        """Wide blobs may be touching digits: split only when the model is unsure of the whole
+        and surer of every piece."""
+        line_height = max(d.box.height for d in digits)
         resolved = []
         for digit in digits:
-            pieces = split_wide(digit)
+            pieces = split_wide(digit, line_height)
             if len(pieces) == 1:
                 resolved.append(digit)
                 continue
             candidates = [digit, *pieces]
             confidence = self.probabilities(np.stack([normalize_digit(c.ink) for c in candidates])).max(axis=1)
             whole, split = float(confidence[0]), float(confidence[1:].min())
-            resolved.extend(pieces if split > whole or whole < self.unsure_threshold else [digit])
+            resolved.extend(pieces if whole < 0.9 and split > whole else [digit])
         return resolved
 
     def make_reading(self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray) -> Reading:

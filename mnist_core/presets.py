@@ -81,16 +81,16 @@ def build_cnn() -> keras.Model:
     inputs = keras.Input(shape=INPUT_SHAPE)
     x = conv_block(inputs, 32, kernel_size=5, padding="valid")  # 24x24
     x = layers.MaxPooling2D()(x)  # 12x12
-    x = layers.Dropout(0.1)(x)
+    x = layers.Dropout(0.05)(x)
     x = conv_block(x, 64, padding="valid")  # 10x10
     x = conv_block(x, 64, padding="valid")  # 8x8
     x = layers.MaxPooling2D()(x)  # 4x4
-    x = layers.Dropout(0.2)(x)
+    x = layers.Dropout(0.1)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(128, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    x = layers.Dropout(0.3)(x)
+    x = layers.Dropout(0.25)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="cnn")
 

@@ -12,10 +12,13 @@ from mnist_core.normalize import INK_THRESHOLD
 MIN_SPECK_SIDE = 3  # pixels; anything smaller is always noise
 SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of the canvas side
 DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
+DOT_ASPECT = 1.35  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
 MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
 NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from its box
 SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit
-WIDE_DIGIT_RATIO = 1.25  # a single blob wider than this times its height may be touching digits
+FRAGMENT_HEIGHT = 0.55  # a group less tall than this share of the tallest is a piece of a digit
+FRAGMENT_REACH = 0.6  # ... joined to its nearest neighbour within this share of the tallest's height
+WIDE_DIGIT_RATIO = 1.4  # a single blob wider than this times the line's height may be touching digits
 DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
 
 
@@ -67,7 +70,8 @@ class Component:
     @property
     def is_dot(self) -> bool:
         """A filled round blob (a tap, a speck): not long compared with its own thickness."""
-        return self.longest_side <= DOT_ROUNDNESS * max(self.thickness, 1.0)
+        shortest = max(1, min(self.box.width, self.box.height))
+        return self.longest_side <= DOT_ROUNDNESS * max(self.thickness, 1.0) and self.longest_side / shortest <= DOT_ASPECT
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,31 @@ def group_into_digits(components: list[Component]) -> list[list[Component]]:
                 break
         else:
             groups.append([component])
-    return sorted(groups, key=lambda group: min(c.box.left for c in group))
+    return merge_fragments(sorted(groups, key=lambda group: min(c.box.left for c in group)))
+
+
+def merge_fragments(groups: list[list["Component"]]) -> list[list["Component"]]:
+    """Join pieces of a digit (a 5's detached flag, a stroke broken by a thin brush) to a neighbour.
+
+    In a row of digits every digit is nearly as tall as the tallest; a much shorter group next
+    to another one is a piece of it. The shortest piece is joined first, then heights are rechecked.
+    """
+    groups = [list(g) for g in groups]
+    while len(groups) > 1:
+        boxes = [group_box(g) for g in groups]
+        tallest = max(b.height for b in boxes)
+        index = min(range(len(groups)), key=lambda i: boxes[i].height)
+        if boxes[index].height >= FRAGMENT_HEIGHT * tallest:
+            break
+        gaps = {
+            j: max(boxes[j].left - boxes[index].right, boxes[index].left - boxes[j].right, 0)
+            for j in (index - 1, index + 1) if 0 <= j < len(groups)
+        }
+        neighbour = min(gaps, key=gaps.get)
+        if gaps[neighbour] > FRAGMENT_REACH * tallest:
+            break  # far from everything: a small digit of its own, not a piece
+        groups[neighbour].extend(groups.pop(index))
+    return groups
 
 
 def group_box(group: list[Component]) -> Box:
@@ -159,12 +187,13 @@ def cut_ink(ink: np.ndarray, labels: np.ndarray, group: list[Component]) -> Digi
     return DigitInk(box=box, ink=cropped, blobs=len(group))
 
 
-def split_wide(digit: DigitInk) -> list[DigitInk]:
-    """A single blob much wider than tall (touching digits) -> pieces cut at the thinnest columns."""
+def split_wide(digit: DigitInk, line_height: int) -> list[DigitInk]:
+    """A single blob much wider than the line is tall (touching digits) -> pieces cut at the thinnest columns."""
     height, width = digit.ink.shape
-    if digit.blobs > 1 or width <= WIDE_DIGIT_RATIO * height:
+    line_height = max(line_height, height)
+    if digit.blobs > 1 or width <= WIDE_DIGIT_RATIO * line_height:
         return [digit]
-    pieces = max(2, int(round(width / (DIGIT_WIDTH_RATIO * height))))
+    pieces = max(2, int(round(width / (DIGIT_WIDTH_RATIO * line_height))))
     column_ink = (digit.ink >= INK_THRESHOLD).sum(axis=0).astype(np.float32)
     column_ink = np.convolve(column_ink, np.ones(3) / 3, mode="same")
     cuts = [0]

@@ -123,7 +123,10 @@ def single_canvas(digit: np.ndarray, rng: np.random.Generator, kind: str) -> np.
     else:
         brush = natural_brush(height, rng)
     mask = drawn_digit(digit, height, brush)
-    mask = mask[: CANVAS, : CANVAS]
+    if max(mask.shape) > CANVAS - 4:  # a thick brush grew it past the canvas: people keep it inside
+        scale = (CANVAS - 4) / max(mask.shape)
+        size = (max(1, int(mask.shape[1] * scale)), max(1, int(mask.shape[0] * scale)))
+        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     top = int(rng.integers(0, CANVAS - mask.shape[0] + 1))
     left = int(rng.integers(0, CANVAS - mask.shape[1] + 1))
     canvas = np.zeros((CANVAS, CANVAS), np.float32)

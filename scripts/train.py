@@ -112,7 +112,7 @@ def main(argv=None) -> None:
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
-        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed)
+        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed, epochs=epochs)
         fit_kwargs = {}
     else:
         training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}

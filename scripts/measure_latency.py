@@ -1,0 +1,298 @@
+"""How long a user waits, in a real browser: stroke to prediction, and server start to first answer.
+
+    python scripts/measure_latency.py                 # a table
+    python scripts/measure_latency.py --strokes 30 --json
+
+Runs app.py and, as a baseline, scripts/bench_pages/bare_canvas.py (the canvas and a metric, no
+model), one `streamlit run` server at a time, driven by the system Chromium (headless).
+
+Stroke latency: from the mouse button's release to the next frame after the "Prediction" metric
+shows a new value, both taken in the page (performance.now(): a pointerup listener and a
+MutationObserver), so the driver's own overhead is not counted. It includes the canvas's ~200 ms
+debounce before it sends a stroke. Every timed stroke completes a one-stroke digit on an empty
+canvas: the app's Clear button (the bare page: the canvas's reset button) empties it before
+each one, so the metric always goes from "nothing" to a value.
+
+Startup: from launching `streamlit run` to the first stroke answered in a fresh browser context
+(server healthy, page loaded with its canvas visible, one stroke drawn and read; the time the
+driver spends moving the mouse along the stroke is left out), the median of
+--starts starts per page. Starts alternate between the pages so that a machine that is busy
+with something else slows both alike; the strokes are timed on each page's last start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+
+from browser_support import (  # noqa: E402
+    chromium_available,
+    draw_stroke,
+    launch_chromium,
+    streamlit_server,
+    wait_for_app_idle,
+    wait_for_canvas,
+)
+
+PAGES = {
+    "app": {"script": PROJECT_ROOT / "app.py", "canvas_pixels": 320},
+    "bare": {"script": PROJECT_ROOT / "scripts" / "bench_pages" / "bare_canvas.py", "canvas_pixels": 280},
+}
+VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
+EMPTY_VALUES = (None, "–")  # the metric is absent (app) or shows "–" (bare page) on an empty canvas
+
+# One-stroke digits in a 0-100 box (x right, y down), drawn in turn: what the model reads does
+# not matter here, only that every stroke turns an empty canvas into a prediction.
+DIGITS = {
+    "0": [(50 + 28 * np.sin(t), 50 - 42 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)],
+    "1": [(42, 20), (55, 8), (55, 92)],
+    "2": [(22, 28), (35, 12), (60, 10), (75, 25), (70, 48), (25, 90), (80, 90)],
+    "3": [(25, 15), (70, 12), (72, 35), (45, 50), (75, 62), (72, 88), (25, 88)],
+    "6": [(65, 10), (35, 40), (25, 70), (40, 90), (65, 88), (70, 65), (50, 55), (28, 68)],
+}
+
+# Installed in the page once it is loaded: records when each pointer is released and when (at
+# the next animation frame, i.e. on screen) the "Prediction" metric's text changes.
+WATCH_JS = """() => {
+    if (window.__latency) return;
+    const state = window.__latency = {ups: [], changes: []};
+    window.addEventListener("pointerup", () => state.ups.push(performance.now()), true);
+    const read = () => {
+        for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
+            const label = metric.querySelector('[data-testid="stMetricLabel"]');
+            if (label && label.textContent.trim() === "Prediction") {
+                const value = metric.querySelector('[data-testid="stMetricValue"]');
+                return value ? value.textContent.trim() : null;
+            }
+        }
+        return null;
+    };
+    let last = read();
+    new MutationObserver(() => {
+        const value = read();
+        if (value === last) return;
+        last = value;
+        const mutated = performance.now();
+        requestAnimationFrame(() => state.changes.push({value, mutated, painted: performance.now()}));
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def digit_stroke(digit: str, canvas_pixels: int) -> list[tuple[float, float]]:
+    """A one-stroke digit, 5/8 of the canvas tall, in its middle, in canvas pixels."""
+    size = canvas_pixels * 5 / 8
+    corner = (canvas_pixels - size) / 2
+    return [(corner + x * size / 100, corner + y * size / 100) for x, y in DIGITS[digit]]
+
+
+def current_value(page) -> str | None:
+    return page.evaluate(
+        """() => {
+            for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
+                const label = metric.querySelector('[data-testid="stMetricLabel"]');
+                if (label && label.textContent.trim() === "Prediction") {
+                    const value = metric.querySelector('[data-testid="stMetricValue"]');
+                    return value ? value.textContent.trim() : null;
+                }
+            }
+            return null;
+        }"""
+    )
+
+
+def wait_until_empty(page) -> None:
+    """Wait for an empty canvas's metric state (no metric, or "–")."""
+    deadline = time.monotonic() + TIMEOUT
+    while current_value(page) not in EMPTY_VALUES:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the canvas was not emptied (metric shows {current_value(page)!r})")
+        page.wait_for_timeout(20)
+
+
+def timed_stroke(page, canvas, points: Sequence[tuple[float, float]]) -> tuple[float, str, float]:
+    """Draw one stroke on an empty canvas: seconds from its pointer release to the new value on
+    screen, that value, and the seconds the driver spent moving the mouse before the release."""
+    ups_before, changes_before = page.evaluate(
+        "() => [window.__latency.ups.length, window.__latency.changes.length]"
+    )
+    began = time.perf_counter()
+    draw_stroke(page, points, canvas, release=False)
+    drawing = time.perf_counter() - began
+    page.mouse.up()
+    page.wait_for_function(
+        """([ups, changes]) => {
+            const state = window.__latency;
+            return state.ups.length > ups && state.changes.slice(changes).some(
+                change => change.value !== null && change.value !== "–");
+        }""",
+        arg=[ups_before, changes_before],
+        timeout=TIMEOUT * 1000,
+        polling=10,
+    )
+    released, change = page.evaluate(
+        """([ups, changes]) => {
+            const state = window.__latency;
+            const change = state.changes.slice(changes).find(c => c.value !== null && c.value !== "–");
+            return [state.ups[ups], change];
+        }""",
+        [ups_before, changes_before],
+    )
+    return (change["painted"] - released) / 1000, change["value"], drawing
+
+
+def live_canvas(page):
+    """The canvas on screen now (Clear replaces it: the replaced one is marked stale)."""
+    canvas = page.locator("canvas.upper-canvas:not([data-stale-canvas])").first
+    canvas.wait_for(state="visible", timeout=TIMEOUT * 1000)
+    return canvas
+
+
+def empty_canvas(page, name: str) -> None:
+    """The app: its Clear button (a new canvas). The bare page: the canvas toolbar's reset."""
+    if current_value(page) in EMPTY_VALUES:
+        return
+    if name == "app":
+        page.locator("canvas.upper-canvas").evaluate_all(
+            "canvases => canvases.forEach(c => c.dataset.staleCanvas = '1')"
+        )
+        page.get_by_role("button", name="Clear", exact=True).click()
+    else:
+        page.get_by_role("button", name="Reset canvas & history").click()
+    wait_until_empty(page)
+    live_canvas(page)
+    wait_for_app_idle(page, TIMEOUT)
+    page.mouse.move(0, 0)  # leave the toolbar: the next stroke lands like a pen
+
+
+def start_and_measure(browser, name: str, strokes: int) -> dict:
+    """One server start: its startup phases, and (if strokes) that many timed strokes."""
+    page_info = PAGES[name]
+    pixels = page_info["canvas_pixels"]
+    digits = list(DIGITS)
+    launched = time.perf_counter()
+    with streamlit_server(page_info["script"], startup_timeout=TIMEOUT) as url:
+        healthy = time.perf_counter() - launched
+        context = browser.new_context(viewport=VIEWPORT)  # a new visitor: nothing cached
+        try:
+            page = context.new_page()
+            page.goto(url, timeout=TIMEOUT * 1000)
+            wait_for_app_idle(page, TIMEOUT)
+            canvas = wait_for_canvas(page, TIMEOUT)
+            ready = time.perf_counter() - launched
+            page.evaluate(WATCH_JS)
+            # The driver moves the mouse in many small steps, which takes a while: that time is
+            # the test's, not the page's, so it is not counted.
+            first_latency, _, drawing = timed_stroke(page, canvas, digit_stroke("1", pixels))
+            answered = time.perf_counter() - launched - drawing
+            result = {
+                "startup": {"healthy_s": healthy, "page_ready_s": ready, "first_answer_s": answered,
+                            "first_stroke_latency_s": first_latency},
+                "latencies_s": [],
+                "values": [],
+            }
+            for index in range(strokes):
+                empty_canvas(page, name)
+                stroke = digit_stroke(digits[index % len(digits)], pixels)
+                latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
+                result["latencies_s"].append(latency)
+                result["values"].append(value)
+            return result
+        finally:
+            context.close()
+
+
+def summary(seconds: list[float]) -> dict:
+    values = np.array(seconds) * 1000
+    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
+            "max_ms": float(values.max()), "strokes": len(values)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strokes", type=int, default=30, help="timed strokes per page (default 30)")
+    parser.add_argument("--starts", type=int, default=3, help="server starts per page for startup (default 3)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    if args.strokes < 1 or args.starts < 1:
+        parser.error("--strokes and --starts must be at least 1")
+    if not chromium_available():
+        print("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    load_before = os.getloadavg()
+    began = time.perf_counter()
+    runs: dict[str, list[dict]] = {name: [] for name in PAGES}
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            for start in range(args.starts):
+                for name in PAGES:  # alternate: app, bare, app, bare, ...
+                    last = start == args.starts - 1
+                    runs[name].append(start_and_measure(browser, name, args.strokes if last else 0))
+                    if not args.json:
+                        print(f"  {name}: start {start + 1}/{args.starts} done", file=sys.stderr)
+        finally:
+            browser.close()
+
+    report = {"strokes": args.strokes, "starts": args.starts, "pages": {}}
+    for name, page_runs in runs.items():
+        startups = [run["startup"] for run in page_runs]
+        report["pages"][name] = {
+            "script": str(PAGES[name]["script"].relative_to(PROJECT_ROOT)),
+            "latency": summary(page_runs[-1]["latencies_s"]),
+            "startup": {
+                key: statistics.median(s[key] for s in startups)
+                for key in ("healthy_s", "page_ready_s", "first_answer_s", "first_stroke_latency_s")
+            },
+            "startup_first_answer_each_s": [s["first_answer_s"] for s in startups],
+            "values_read": page_runs[-1]["values"],
+        }
+    app, bare = report["pages"]["app"], report["pages"]["bare"]
+    report["ratio_app_over_bare"] = {
+        key: app["latency"][key] / bare["latency"][key] for key in ("p50_ms", "p95_ms", "max_ms")
+    }
+    report["ratio_app_over_bare"]["startup_first_answer"] = (
+        app["startup"]["first_answer_s"] / bare["startup"]["first_answer_s"]
+    )
+    report["environment"] = {"cpus": os.cpu_count(), "loadavg_before": load_before,
+                             "loadavg_after": os.getloadavg(), "run_seconds": time.perf_counter() - began}
+
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"\nStroke -> prediction on screen, {args.strokes} one-stroke digits per page "
+          "(includes the canvas's ~200 ms send debounce)")
+    print(f"{'page':<8}{'script':<36}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for name, info in report["pages"].items():
+        lat = info["latency"]
+        print(f"{name:<8}{info['script']:<36}{lat['p50_ms']:>9.0f}{lat['p95_ms']:>9.0f}{lat['max_ms']:>9.0f}")
+    ratio = report["ratio_app_over_bare"]
+    print(f"{'app/bare':<44}{ratio['p50_ms']:>9.2f}{ratio['p95_ms']:>9.2f}{ratio['max_ms']:>9.2f}")
+    print(f"\nStartup, median of {args.starts} starts: seconds from `streamlit run` to ...")
+    print(f"{'page':<8}{'healthy':>9}{'canvas':>9}{'answered':>10}   first answers (s)")
+    for name, info in report["pages"].items():
+        s = info["startup"]
+        each = ", ".join(f"{v:.1f}" for v in info["startup_first_answer_each_s"])
+        print(f"{name:<8}{s['healthy_s']:>9.1f}{s['page_ready_s']:>9.1f}{s['first_answer_s']:>10.1f}   {each}")
+    print(f"{'app/bare':<26}{ratio['startup_first_answer']:>10.2f}")
+    env = report["environment"]
+    print(f"\n{env['cpus']} CPUs, load average {env['loadavg_before'][0]:.1f} before, "
+          f"{env['loadavg_after'][0]:.1f} after; {env['run_seconds']:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
