@@ -45,6 +45,21 @@ CANVAS_FIX_CSS = """
 # ---------------------------------------------------------------- data, cached once per process
 
 
+@st.cache_resource
+def skip_streamlit_keras_cleanup() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every run of the page.
+
+    Streamlit does it for apps that build models per rerun. Here the model is built once and
+    shared, so the clean-up only costs: a full gc.collect() and an emptied TensorFlow kernel
+    cache, which made each stroke take ~1.4 s instead of tens of ms (profiled with py-spy).
+    Private API, hence the pinned Streamlit version and the guard.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
 # Cached by folder path (not preset name), so that a different models folder never hits a stale entry.
 
 
@@ -330,6 +345,7 @@ def upload_ui(predictor: Predictor) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
+    skip_streamlit_keras_cleanup()
     name = sidebar_ui()
     st.title("✏️ Draw a digit")
     st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "

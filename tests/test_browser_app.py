@@ -242,32 +242,7 @@ def test_a_small_digit_in_a_corner_is_read(page, shots_dir: Path) -> None:
     expect_prediction(page, "7", shots_dir / "04-small-seven-in-corner.png")
 
 
-def stroke_width_misreads_a_bar_touching_its_crop() -> bool:
-    """Known bug in mnist_core.normalize.stroke_width (see the "10" case below).
-
-    cv2.distanceTransform takes the outside of the array as ink, so a stroke touching the edge of
-    the digit's crop (always: the crop is the ink's box) measures up to twice its width.
-    """
-    from mnist_core.normalize import stroke_width
-
-    stem = np.zeros((100, 40), bool)
-    stem[:, 20:] = True  # a 20 px wide stroke along the crop's right edge, like a 1's stem
-    return stroke_width(stem) > 30
-
-
-# Drawn 150 px tall, conftest's "1" (a stem with a flag) is 40 px wide and its stem touches the
-# crop's right edge: stroke_width measures 40 px instead of 20, set_stroke_width "thins" it by
-# 12 px a side, which erases the stem and leaves the flag's corner, a triangle that every model
-# reads as 4 ("40"). The app finds and splits the two digits right. Strict, and only while the
-# bug is there: once stroke_width pads its mask, "10" must be read as 10.
-NORMALIZER_ERASES_THE_ONE = pytest.mark.xfail(
-    stroke_width_misreads_a_bar_touching_its_crop(), strict=True, raises=AssertionError,
-    reason="mnist_core.normalize.stroke_width doubles the width of a stroke touching its crop: "
-    "the 1 is thinned to a triangle and read as 4",
-)
-
-
-@pytest.mark.parametrize("number", [pytest.param("10", marks=NORMALIZER_ERASES_THE_ONE), "47"])
+@pytest.mark.parametrize("number", ["10", "47"])
 def test_two_digits_side_by_side_are_read_left_to_right(page, shots_dir: Path, number: str) -> None:
     left, right = number
     draw(page, place(DRAWN_STROKES[left], 150, 0, 80))
