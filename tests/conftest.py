@@ -50,7 +50,7 @@ def stroke_canvas(strokes, size=280, brush=18, scale=1.0, offset=(0, 0)) -> np.n
 # Digits as people draw them with a mouse, in a 100x100 box (x right, y down).
 DRAWN_STROKES = {
     "0": [[(50 + 28 * np.sin(t), 50 - 42 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]],
-    "1": [[(42, 20), (55, 8), (55, 92)]],
+    "1": [[(47, 16), (55, 8), (55, 92)]],
     "4": [[(55, 8), (22, 65), (80, 65)], [(62, 35), (62, 95)]],  # two strokes
     "7": [[(20, 10), (80, 10), (40, 92)], [(35, 50), (70, 50)]],  # crossed, two strokes
 }

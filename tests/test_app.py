@@ -17,10 +17,10 @@ from mnist_core.synthetic import render
 def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
     """Run app.main() with canvas_ui() returning `drawing` (None = a blank canvas)."""
 
-    def page(drawing, models_dir):
+    def page(drawing, models_dir, project_root):
         import sys
 
-        sys.path.insert(0, str(PROJECT_ROOT))
+        sys.path.insert(0, project_root)
         from pathlib import Path
 
         import app
@@ -29,7 +29,7 @@ def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
         app.canvas_ui = lambda: drawing
         app.main()
 
-    test = AppTest.from_function(page, args=(drawing, str(models_dir)), default_timeout=120)
+    test = AppTest.from_function(page, args=(drawing, str(models_dir), str(PROJECT_ROOT)), default_timeout=120)
     return test.run()
 
 

@@ -34,15 +34,24 @@ def place(mask: np.ndarray, where: tuple[float, float], size: int = 280) -> np.n
 
 
 @pytest.fixture(scope="module")
-def sample_digits():
-    """A few clean MNIST test digits from the committed fixture: (image, label) pairs."""
+def sample_digits(predictor):
+    """One MNIST test digit of each class (from the committed fixture), in label order 0-9.
+
+    Only digits the model reads right and without doubt as MNIST made them, so that these tests
+    judge the drawing pipeline, not the model on MNIST's own ambiguous digits.
+    """
     test = load_from_dir(FIXTURE_MNIST).test
-    return [(test.images[i], int(test.labels[i])) for i in (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)]
+    probabilities = predictor.probabilities(test.images / 255.0)
+    first_right = {}
+    for image, label, p in zip(test.images, test.labels, probabilities):
+        if p.argmax() == label and p.max() > 0.999:
+            first_right.setdefault(int(label), image)
+    return [(first_right[label], label) for label in range(10)]
 
 
 def test_one_digit_anywhere_any_size_any_brush_any_style(predictor, sample_digits):
     """5 sizes x 9 positions x 3 brushes x 3 styles = 405 canvases of one drawn digit: one answer."""
-    image, label = sample_digits[0]  # a 7
+    image, label = sample_digits[7]
     positions = list(itertools.product([0.0, 0.5, 1.0], repeat=2))
     answers = []
     for size, (brush_name, brush), style in itertools.product(SIZES, BRUSHES.items(), STYLES):
