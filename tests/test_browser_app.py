@@ -30,7 +30,6 @@ from browser_support import (
     open_page,
     streamlit_server,
     wait_for_app_idle,
-    wait_for_metric,
     wait_for_metric_value,
 )
 from conftest import DRAWN_STROKES
@@ -109,8 +108,12 @@ def new_page(browser, url: str, **context_options):
     """A fresh context and page on the app, loaded, its first run done and its canvas visible."""
     context = browser.new_context(**{"viewport": DESKTOP, **context_options})
     context.set_default_timeout(READ_TIMEOUT * 1000)
-    page = context.new_page()
-    open_page(page, url, timeout=PAGE_TIMEOUT)
+    try:
+        page = context.new_page()
+        open_page(page, url, timeout=PAGE_TIMEOUT)
+    except Exception:
+        context.close()
+        raise
     return page
 
 
