@@ -98,11 +98,11 @@ PREDICTION_LABEL = "Prediction"
 class CanvasStyle:
     """How the app's canvas draws; the simulated PNGs must look the same.
 
-    The defaults are app.py's: a 280 px canvas, an 18 px dark brush on white.
+    The defaults are app.py's: a 320 px canvas, a 20 px dark brush on white.
     """
 
-    size: int = 280
-    stroke_width: int = 18
+    size: int = 320
+    stroke_width: int = 20
     stroke_color: str = "#111111"
     # "" is a transparent canvas, as st_canvas's default.
     background_color: str = "#FFFFFF"
