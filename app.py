@@ -122,18 +122,20 @@ def training_curves_ui(current: str) -> None:
         st.info("Pick a model to see how it trained.")
         return
     frame = display.history_frame(histories)
+    several = len(histories) > 1
+    st.caption("Solid: training · dashed: validation (held-out training images)")
     for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
         chart = (
             alt.Chart(frame[frame.metric == metric], title=title)
-            .mark_line(point=True)
+            .mark_line(point=alt.OverlayMarkDef(size=18))
             .encode(
                 x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-                y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-                color=alt.Color("model:N", legend=alt.Legend(orient="bottom", title=None)),
-                strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="bottom", title=None)),
+                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+                color=alt.Color("model:N", legend=alt.Legend(orient="top", title=None) if several else None),
+                strokeDash=alt.StrokeDash("split:N", legend=None),
                 tooltip=["model", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
             )
-            .properties(height=220)
+            .properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
             .interactive()
         )
         st.altair_chart(chart, use_container_width=True)
@@ -146,28 +148,30 @@ def model_details_ui(name: str) -> None:
     except (FileNotFoundError, ValueError) as error:
         st.warning(str(error))
         return
-    left, right = st.columns(2)
-    left.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
-    right.metric("Parameters", f"{metrics.get('parameters', 0):,}")
+    st.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
     minutes = metrics.get("training_seconds", 0) / 60
     st.caption(
-        f"From {metrics.get('origin', '?')} (claimed {metrics.get('claimed_accuracy', '?')}). "
-        f"Trained {metrics.get('epochs', '?')} epochs in {minutes:.1f} min on "
-        f"{metrics.get('train_images', '?'):,} images."
+        f"{metrics.get('parameters', 0):,} parameters. From {metrics.get('origin', '?')} "
+        f"(claimed {metrics.get('claimed_accuracy', '?')}). Trained {metrics.get('epochs', '?')} epochs "
+        f"in {minutes:.1f} min on {metrics.get('train_images', 0):,} images, 2 CPU cores."
     )
     with st.expander("Layers"):
         st.dataframe(display.layers_frame(metrics.get("layers", [])), hide_index=True, use_container_width=True)
     frame = display.confusion_frame(metrics["confusion_matrix"])
-    base = alt.Chart(frame, title="Confusion matrix (10,000 test digits)").encode(
+    st.markdown("**Confusion matrix** (10,000 test digits)")
+    base = alt.Chart(frame).encode(
         x=alt.X("predicted:O", title="predicted"), y=alt.Y("true:O", title="true"),
         tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
     )
     heat = base.mark_rect().encode(color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt"), legend=None))
-    labels = base.mark_text(fontSize=9).encode(
+    labels = base.mark_text(fontSize=11).encode(
         text="count:Q",
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
     )
-    st.altair_chart((heat + labels).properties(height=300), use_container_width=True)
+    st.altair_chart(
+        (heat + labels).properties(height=340, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
+        use_container_width=True,
+    )
     mistakes_gallery_ui(name)
 
 
@@ -189,8 +193,14 @@ def mistakes_gallery_ui(name: str) -> None:
         )
 
 
+SIDEBAR_CSS = """<style>
+@media (min-width: 900px) { section[data-testid="stSidebar"] { width: 420px !important; } }
+</style>"""
+
+
 def sidebar_ui() -> str:
     """Model choice and the learning tabs; returns the chosen model name."""
+    st.html(SIDEBAR_CSS)  # the charts need more room than the default sidebar gives on a desktop
     with st.sidebar:
         name = model_picker_ui()
         curves_tab, model_tab = st.tabs(["Training curves", "Model"])
@@ -273,60 +283,72 @@ def probabilities_chart(probabilities: np.ndarray) -> dict:
     }
 
 
-def reading_ui(reading: Reading, drawing: np.ndarray) -> None:
-    """The prediction, its confidence, all probabilities and what the model sees."""
-    if reading.status == EMPTY:
-        st.info("✏️ Draw a digit (or several) on the canvas. Nothing there yet looks like one.")
+PROMPT = "✏️ Draw a digit, or several, anywhere on the canvas."
+
+
+def answer_ui(reading: Reading | None, label: str = "Prediction") -> None:
+    """The answer at a glance: the digits large, how sure, or a prompt when nothing is drawn."""
+    if reading is None or reading.status == EMPTY:
+        st.info(PROMPT if reading is None else PROMPT + " Nothing there looks like one yet.")
         return
     digits = reading.digits
-    confidence = min(d.confidence for d in digits)
-    st.metric("Prediction", reading.text)
-    if reading.status == UNSURE:
-        unsure = [d for d in digits if d.status == UNSURE]
-        st.warning(
-            "Not sure. "
-            + " · ".join(
-                f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
-                for d in unsure
+    metric_column, status_column = st.columns([1, 2], vertical_alignment="center")
+    metric_column.metric(label, reading.text)
+    with status_column:
+        if reading.status == UNSURE:
+            st.warning(
+                "Not sure: "
+                + " · ".join(f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
+                             for d in digits if d.status == UNSURE)
             )
-        )
-    else:
-        st.caption(f"{confidence:.1%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else ""))
+        else:
+            confidence = min(d.confidence for d in digits)
+            st.success(f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else ""))
+
+
+def details_ui(reading: Reading | None, drawing: np.ndarray | None) -> None:
+    """All 10 probabilities and what the model sees, per digit; the digits' boxes when several."""
+    if reading is None or reading.status == EMPTY:
+        st.caption("The model's view of your drawing, and how sure it is of each digit, appear here.")
+        return
+    digits = reading.digits
     if len(digits) > 1:
         st.image(display.drawing_with_boxes(drawing, [d.box for d in digits]), width=320,
                  caption="Digits found, left to right")
-    shown = digits[:4]
-    for column, digit in zip(st.columns(len(shown)), shown):
-        with column:
+    for digit in digits[:4]:
+        chart_column, input_column = st.columns([3, 2], vertical_alignment="center")
+        with chart_column:
             if len(digits) > 1:
                 st.markdown(f"**{digit.digit}** · {digit.confidence:.0%}")
             st.vega_lite_chart(probabilities_chart(digit.probabilities), use_container_width=True)
-            st.image(display.pixel_grid(digit.model_input, cell=7), caption="What the model sees (28×28)",
-                     use_container_width=True)
-    if len(digits) > len(shown):
-        st.caption(f"Details shown for the first {len(shown)} of {len(digits)} digits.")
+        input_column.image(display.pixel_grid(digit.model_input, cell=6), caption="What the model sees (28×28)",
+                           use_container_width=True)
+    if len(digits) > 4:
+        st.caption(f"Details shown for the first 4 of {len(digits)} digits.")
 
 
 @st.fragment
 def draw_and_read_ui(predictor: Predictor) -> None:
     """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
-    drawing_column, reading_column = st.columns([5, 4], gap="large")
+    drawing_column, details_column = st.columns([1, 1], gap="large")
     with drawing_column:
+        answer_slot = st.empty()  # above the canvas: on a phone the answer stays in view
         drawing = canvas_ui()
-    with reading_column:
-        if drawing is None:
-            st.info("✏️ Draw a digit (or several) on the canvas.")
-            return
+    reading = None
+    if drawing is not None:
         try:
             reading = predictor.read(drawing, multi=True)
         except ValueError as error:
-            st.error(f"Could not read the drawing: {error}")
+            answer_slot.error(f"Could not read the drawing: {error}")
             return
-        reading_ui(reading, drawing)
+    with answer_slot.container():
+        answer_ui(reading)
+    with details_column:
+        details_ui(reading, drawing)
 
 
 def upload_ui(predictor: Predictor) -> None:
-    """A photo or scan of a handwritten digit, read by the same pipeline."""
+    """A photo or scan of handwritten digits, read by the same pipeline."""
     with st.expander("📷 Or upload a photo or scan of handwritten digits"):
         upload = st.file_uploader("PNG, JPEG, BMP or WebP", type=["png", "jpg", "jpeg", "bmp", "webp"])
         if upload is None:
@@ -340,7 +362,8 @@ def upload_ui(predictor: Predictor) -> None:
         left, right = st.columns(2)
         left.image(image, caption=upload.name, use_container_width=True)
         with right:
-            reading_ui(reading, image)
+            answer_ui(reading, label="Prediction for the upload")
+            details_ui(reading, image)
 
 
 def main() -> None:

@@ -103,7 +103,9 @@ def image_to_ink(image: np.ndarray) -> np.ndarray:
 
 def stroke_width(mask: np.ndarray) -> float:
     """bool (H, W) ink mask -> typical stroke width in pixels (twice the median ridge distance)."""
-    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    # Padded: distanceTransform counts the outside of the array as ink, which would double the
+    # width of a stroke running along the crop's edge (a 1's stem).
+    inside = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)
     ridge = (inside > 0) & (inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)))
     if not ridge.any():
         return 0.0

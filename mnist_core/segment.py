@@ -89,7 +89,7 @@ def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return labels, []
-    inside = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    inside = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]  # see stroke_width
     deepest = np.zeros(count, np.float32)
     np.maximum.at(deepest, labels.ravel(), inside.ravel())
     components = [

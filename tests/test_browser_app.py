@@ -55,7 +55,7 @@ PHONE = {"width": 360, "height": 740}
 READ_TIMEOUT = 30.0
 PAGE_TIMEOUT = 120.0  # the first page load also loads the model
 
-PROMPT = re.compile(r"Draw a digit \(or several\) on the canvas")
+PROMPT = re.compile(r"Draw a digit, or several, anywhere on the canvas")
 UPLOAD_EXPANDER = "Or upload a photo or scan of handwritten digits"
 LIVE_CANVAS = "canvas.upper-canvas:not([data-stale-canvas])"
 

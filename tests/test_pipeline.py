@@ -6,6 +6,7 @@ import io
 import itertools
 import time
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -211,3 +212,14 @@ def test_any_array_gives_a_reading_or_a_clear_error(predictor, array):
         assert digit.model_input.shape == (28, 28) and digit.model_input.dtype == np.float32
         assert 0.0 <= digit.model_input.min() and digit.model_input.max() <= 1.0
         assert abs(float(digit.probabilities.sum()) - 1.0) < 1e-3
+
+
+def test_stroke_width_is_measured_right_even_along_the_crop_edge():
+    from mnist_core.normalize import stroke_width
+
+    stem = np.zeros((120, 20), bool)
+    stem[:, :] = True  # a 20 px wide stem filling its crop, as a 1's box does
+    assert 18 <= stroke_width(stem) <= 22
+    ring = np.zeros((100, 100), np.uint8)
+    cv2.circle(ring, (50, 50), 40, 1, 8)
+    assert 6 <= stroke_width(ring > 0) <= 10
