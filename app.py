@@ -251,12 +251,12 @@ def canvas_ui() -> np.ndarray | None:
     key = f"canvas-{state.canvas_round}"
     patch_canvas_component()
     fit_canvas_to_column(key)
-    result = st_canvas(
-        stroke_width=brush, stroke_color="#111111", background_color="#FFFFFF",
-        width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
-        key=key,
-    )
     try:
+        result = st_canvas(
+            stroke_width=brush, stroke_color="#111111", background_color="#FFFFFF",
+            width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
+            key=key,
+        )
         if result is None or not (result.json_data or {}).get("objects"):
             return None
         return result.image_data
