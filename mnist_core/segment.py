@@ -12,7 +12,7 @@ from mnist_core.normalize import INK_THRESHOLD
 MIN_SPECK_SIDE = 3  # pixels; anything smaller is always noise
 SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of the canvas side
 DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
-DOT_ASPECT = 1.35  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
+DOT_ASPECT = 1.5  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
 MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
 NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from its box
 SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit

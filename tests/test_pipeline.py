@@ -223,3 +223,21 @@ def test_stroke_width_is_measured_right_even_along_the_crop_edge():
     ring = np.zeros((100, 100), np.uint8)
     cv2.circle(ring, (50, 50), 40, 1, 8)
     assert 6 <= stroke_width(ring > 0) <= 10
+
+
+def test_a_scribble_over_the_whole_canvas_and_hundreds_of_strokes_get_an_answer(predictor):
+    rng = np.random.default_rng(3)
+    scribble = stroke_canvas([rng.uniform(0, 100, size=(60, 2)).tolist()], brush=25, scale=2.8)
+    many = stroke_canvas([rng.uniform(0, 100, size=(2, 2)).tolist() for _ in range(400)], brush=3, scale=2.8)
+    for canvas in (scribble, many):
+        for multi in (False, True):
+            reading = predictor.read(render(canvas, "black_on_white"), multi=multi)
+            assert reading.status in (OK, UNSURE, EMPTY)
+            assert all(d.model_input.shape == (28, 28) for d in reading.digits)
+
+
+def test_elongated_tap_is_a_dot_but_a_short_thick_one_is_a_digit(predictor):
+    tap = stroke_canvas([[(40, 40), (44, 41)]], brush=30)
+    assert predictor.read(render(tap, "black_on_white")).status == EMPTY
+    one = stroke_canvas([[(50, 20), (50, 80)]], brush=20, scale=2.0)
+    assert predictor.read(render(one, "black_on_white")).text == "1"
