@@ -90,7 +90,7 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     @property
     def strength(self) -> float:
-        progress = self.epoch / max(1, self.epochs - 1)
+        progress = min(1.0, self.epoch / max(1, self.epochs - 1))
         return 1.0 if progress <= 0.6 else 1.0 - 0.75 * (progress - 0.6) / 0.4
 
     def __len__(self) -> int:
