@@ -44,8 +44,10 @@ def enlarge(mnist_digit: np.ndarray, height: int) -> np.ndarray:
 
 def rebrush(mask: np.ndarray, brush: float) -> np.ndarray:
     """bool mask of a digit -> the same digit drawn with a brush about `brush` pixels wide."""
-    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    inside = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 5)  # padded: edges are background
     current = 2 * float(np.median(inside[(inside > 0) & (inside >= cv2.dilate(inside, np.ones((3, 3))))]))
+    if not np.isfinite(current):
+        return mask
     offset = (brush - current) / 2
     pad = int(np.ceil(max(offset, 0))) + 2
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, 0)
