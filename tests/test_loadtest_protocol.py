@@ -70,7 +70,8 @@ def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
     captured_widget = loadtest.canvas_widget_state(captured)
     captured_state = json.loads(captured_widget.json_value)
     template = loadtest.CanvasTemplate.from_fixture()
-    drawing = loadtest.render_digit(7, loadtest.CanvasStyle(), template)
+    # The fixture was recorded on a 280 px canvas (the bare page); the app's is larger.
+    drawing = loadtest.render_digit(7, loadtest.CanvasStyle(size=280), template)
     url = captured.rerun_script.context_info.url
 
     simulated = rerun_backmsg(
