@@ -90,4 +90,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (FileNotFoundError, ValueError) as error:  # missing data or model: a message, not a traceback
+        sys.exit(f"{Path(__file__).name}: {error}")
