@@ -171,7 +171,8 @@ def main(argv=None) -> None:
     def write_contents(folder: Path) -> None:
         print(f"saving to {out}", flush=True)
         # Ship the network without its optimizer state: a third of the size, and faster to load.
-        inference_model = keras.models.clone_model(model)
+        # (keras.models.clone_model would carry the compiled optimizer along; a fresh build does not.)
+        inference_model = preset.build()
         inference_model.set_weights(model.get_weights())
         inference_model.save(folder / "model.keras")
         artifacts.write_json(folder / "history.json", history_record)
