@@ -1102,24 +1102,17 @@ async def run_bad_input(
 # Fixture capture (a real browser)
 # --------------------------------------------------------------------------
 
-BROWSER_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
     """Draw one stroke in Chromium and save the BackMsg the page sends for it."""
     from playwright.sync_api import sync_playwright
 
+    # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
+    sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))
+    from browser_support import CHROMIUM_ARGS
+
     frames: list[bytes] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})
             page.on(

@@ -65,20 +65,22 @@ DIGITS = {
 
 # Installed in the page once it is loaded: records when each pointer is released and when (at
 # the next animation frame, i.e. on screen) the "Prediction" metric's text changes.
+READ_PREDICTION_JS = """() => {
+    for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
+        const label = metric.querySelector('[data-testid="stMetricLabel"]');
+        if (label && label.textContent.trim() === "Prediction") {
+            const value = metric.querySelector('[data-testid="stMetricValue"]');
+            return value ? value.textContent.trim() : null;
+        }
+    }
+    return null;
+}"""
+
 WATCH_JS = """() => {
     if (window.__latency) return;
     const state = window.__latency = {ups: [], changes: []};
     window.addEventListener("pointerup", () => state.ups.push(performance.now()), true);
-    const read = () => {
-        for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
-            const label = metric.querySelector('[data-testid="stMetricLabel"]');
-            if (label && label.textContent.trim() === "Prediction") {
-                const value = metric.querySelector('[data-testid="stMetricValue"]');
-                return value ? value.textContent.trim() : null;
-            }
-        }
-        return null;
-    };
+    const read = """ + READ_PREDICTION_JS + """;
     let last = read();
     new MutationObserver(() => {
         const value = read();
@@ -98,18 +100,7 @@ def digit_stroke(digit: str, canvas_pixels: int) -> list[tuple[float, float]]:
 
 
 def current_value(page) -> str | None:
-    return page.evaluate(
-        """() => {
-            for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
-                const label = metric.querySelector('[data-testid="stMetricLabel"]');
-                if (label && label.textContent.trim() === "Prediction") {
-                    const value = metric.querySelector('[data-testid="stMetricValue"]');
-                    return value ? value.textContent.trim() : null;
-                }
-            }
-            return null;
-        }"""
-    )
+    return page.evaluate(READ_PREDICTION_JS)
 
 
 def wait_until_empty(page) -> None:

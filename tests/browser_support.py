@@ -68,6 +68,19 @@ def chromium_available() -> bool:
     return CHROMIUM_PATH.exists()
 
 
+def browser_test_marks() -> list:
+    """`pytestmark` for a module of real-browser tests: marked, and skipped with a reason without Chromium."""
+    import pytest
+
+    return [
+        pytest.mark.browser,
+        pytest.mark.skipif(
+            not chromium_available(),
+            reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+        ),
+    ]
+
+
 def free_port() -> int:
     """Return a TCP port that is free on localhost right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

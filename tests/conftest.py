@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_core.config import DATA_DIR_ENV, MODELS_DIR, data_dir_from_env  # noqa: E402
+from mnist_core.config import DATA_DIR_ENV, data_dir_from_env  # noqa: E402
 
 FIXTURE_MNIST = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
 

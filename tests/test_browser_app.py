@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from browser_support import (
-    chromium_available,
+    browser_test_marks,
     draw_strokes,
     draw_touch_stroke,
     launch_chromium,
@@ -34,13 +34,7 @@ from browser_support import (
 )
 from conftest import DRAWN_STROKES
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not chromium_available(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = browser_test_marks()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 APP = PROJECT_ROOT / "app.py"

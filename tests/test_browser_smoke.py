@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from browser_support import (
-    chromium_available,
+    browser_test_marks,
     draw_strokes,
     launch_chromium,
     open_page,
@@ -21,13 +21,7 @@ from browser_support import (
     wait_for_metric_value,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not chromium_available(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = browser_test_marks()
 
 BENCH_PAGES = Path(__file__).resolve().parents[1] / "scripts" / "bench_pages"
 
