@@ -306,14 +306,14 @@ def answer_ui(reading: Reading | None, label: str = "Prediction") -> None:
             st.success(f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else ""))
 
 
-def details_ui(reading: Reading | None, drawing: np.ndarray | None) -> None:
+def details_ui(reading: Reading | None) -> None:
     """All 10 probabilities and what the model sees, per digit; the digits' boxes when several."""
     if reading is None or reading.status == EMPTY:
         st.caption("The model's view of your drawing, and how sure it is of each digit, appear here.")
         return
     digits = reading.digits
     if len(digits) > 1:
-        st.image(display.drawing_with_boxes(drawing, [d.box for d in digits]), width=320,
+        st.image(display.drawing_with_boxes(reading.ink, [d.box for d in digits]), width=320,
                  caption="Digits found, left to right")
     for digit in digits[:4]:
         chart_column, input_column = st.columns([3, 2], vertical_alignment="center")
@@ -344,7 +344,7 @@ def draw_and_read_ui(predictor: Predictor) -> None:
     with answer_slot.container():
         answer_ui(reading)
     with details_column:
-        details_ui(reading, drawing)
+        details_ui(reading)
 
 
 def upload_ui(predictor: Predictor) -> None:
@@ -363,7 +363,7 @@ def upload_ui(predictor: Predictor) -> None:
         left.image(image, caption=upload.name, use_container_width=True)
         with right:
             answer_ui(reading, label="Prediction for the upload")
-            details_ui(reading, image)
+            details_ui(reading)
 
 
 def main() -> None:

@@ -24,20 +24,14 @@ def pixel_grid(model_input: np.ndarray, cell: int = 8) -> np.ndarray:
     return image
 
 
-def drawing_with_boxes(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
-    """A drawing (any canvas array) -> uint8 RGB dark-on-white copy with each digit's box and number."""
-    from mnist_core.normalize import image_to_ink
-
-    ink = image_to_ink(image)
-    scale = ink.shape[1] / max(1, np.asarray(image).shape[1])  # image_to_ink may shrink huge inputs
+def drawing_with_boxes(ink: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """float32 (H, W) ink and digit boxes in its coordinates -> uint8 (H, W, 3), dark on white, each box numbered."""
     picture = np.repeat(((1.0 - ink) * 255).astype(np.uint8)[..., None], 3, axis=2)
     thickness = max(2, round(max(picture.shape[:2]) / 200))
     for index, box in enumerate(boxes):
         color = BOX_COLORS[index % len(BOX_COLORS)]
-        top_left = (int(box.left * scale), int(box.top * scale))
-        bottom_right = (int(box.right * scale), int(box.bottom * scale))
-        cv2.rectangle(picture, top_left, bottom_right, color, thickness)
-        cv2.putText(picture, str(index + 1), (top_left[0] + 3, top_left[1] + 22 * thickness // 2),
+        cv2.rectangle(picture, (box.left, box.top), (box.right, box.bottom), color, thickness)
+        cv2.putText(picture, str(index + 1), (box.left + 3, box.top + 22 * thickness // 2),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thickness / 2, color, thickness)
     return picture
 

@@ -54,6 +54,7 @@ class Reading:
 
     status: str
     digits: list[DigitReading] = field(default_factory=list)
+    ink: np.ndarray | None = None  # float32 (H, W): the drawing's ink, in the boxes' coordinates
 
     @property
     def text(self) -> str:
@@ -92,13 +93,14 @@ class Predictor:
 
     def read(self, image: np.ndarray, multi: bool = False) -> Reading:
         """Any image array (canvas RGBA, RGB, gray; see normalize.to_float_image) -> Reading."""
-        digits = find_digits(image_to_ink(image), multi=multi)
+        ink = image_to_ink(image)
+        digits = find_digits(ink, multi=multi)
         if not digits:
-            return Reading(EMPTY)
+            return Reading(EMPTY, ink=ink)
         if multi:
             digits = self.resolve_touching(digits)
         inputs = np.stack([normalize_digit(d.ink) for d in digits])
-        return self.make_reading([d.box for d in digits], inputs, self.probabilities(inputs))
+        return self.make_reading([d.box for d in digits], inputs, self.probabilities(inputs), ink)
 
     def resolve_touching(self, digits: list[DigitInk]) -> list[DigitInk]:
         """Wide blobs may be touching digits: split only when the model is unsure of the whole
@@ -116,7 +118,9 @@ class Predictor:
             resolved.extend(pieces if whole < 0.9 and split > whole else [digit])
         return resolved
 
-    def make_reading(self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray) -> Reading:
+    def make_reading(
+        self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
+    ) -> Reading:
         readings = [
             DigitReading(
                 box=box, model_input=model_input, probabilities=p,
@@ -125,7 +129,7 @@ class Predictor:
             for box, model_input, p in zip(boxes, inputs, probabilities)
         ]
         status = UNSURE if any(r.status == UNSURE for r in readings) else OK
-        return Reading(status, readings)
+        return Reading(status, readings, ink)
 
 
 def read_unsure_threshold(folder: Path) -> float:
