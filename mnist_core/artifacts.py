@@ -86,11 +86,14 @@ def read_history(folder: Path) -> dict[str, list[float]]:
 def read_metrics(folder: Path) -> dict[str, Any]:
     """metrics.json -> dict with at least test_accuracy and a 10x10 confusion_matrix, validated."""
     metrics = read_json(Path(folder) / METRICS_FILE)
-    matrix = metrics.get("confusion_matrix") if isinstance(metrics, dict) else None
+    if not isinstance(metrics, dict):
+        metrics = {}
+    matrix = metrics.get("confusion_matrix")
     if (
         not isinstance(metrics.get("test_accuracy"), (int, float))
         or not isinstance(matrix, list)
         or np.asarray(matrix, dtype=object).shape != (NUM_CLASSES, NUM_CLASSES)
+        or not all(isinstance(count, (int, float)) for row in matrix for count in row)
     ):
         raise ValueError(f"{Path(folder) / METRICS_FILE} lacks test_accuracy or a 10x10 confusion_matrix")
     return metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -94,3 +95,13 @@ def test_pixel_grid_shows_every_model_pixel():
     assert grid[3 * 8 + 4, 5 * 8 + 4].tolist() == [255, 255, 255]  # the lit pixel's cell
     assert grid[3 * 8 + 4, 6 * 8 + 4].tolist() == [0, 0, 0]  # its dark neighbour
     assert grid[0, 0].tolist() == grid[8, 100].tolist() != [0, 0, 0]  # grid lines
+
+
+@pytest.mark.parametrize("content", ["[1, 2, 3]", json.dumps({"test_accuracy": 0.9, "confusion_matrix": [["a"] * 10] * 10})])
+def test_malformed_metrics_break_only_the_model_panel(tmp_path, content):
+    shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
+    (tmp_path / "cnn" / "metrics.json").write_text(content)
+    test = run_app(seven_drawing(), models_dir=tmp_path)
+    assert not test.exception
+    assert any("metrics.json lacks test_accuracy" in w.value for w in test.sidebar.warning)
+    assert metric_values(test)["Prediction"] == "7"
