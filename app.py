@@ -107,23 +107,24 @@ def model_picker_ui() -> str:
     return st.selectbox("Model", names, index=default, help="Every preset was trained by scripts/train.py")
 
 
-def training_curves_ui(current: str) -> None:
-    """Per-epoch accuracy and loss, training vs validation, for one or several models."""
-    chosen = st.multiselect("Compare models", shipped_models(str(MODELS_DIR)), default=[current])
+@st.cache_data(show_spinner=False)
+def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, dict]], list[str]]:
+    """Vega-Lite specs of accuracy and loss per epoch for these (name, folder) models, and the problems met.
+
+    Built with Altair once per choice of models: building and validating Altair charts costs
+    tens of milliseconds, which every visitor's first page load would otherwise pay.
+    """
     histories, problems = {}, []
-    for name in chosen:
+    for name, folder in folders:
         try:
-            histories[name] = load_history(folder_of(name))
+            histories[name] = load_history(folder)
         except (FileNotFoundError, ValueError) as error:
             problems.append(str(error))
-    for problem in problems:
-        st.warning(problem)
     if not histories:
-        st.info("Pick a model to see how it trained.")
-        return
+        return [], problems
     frame = display.history_frame(histories)
     several = len(histories) > 1
-    st.caption("Solid: training · dashed: validation (held-out training images)")
+    specs = []
     for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
         chart = (
             alt.Chart(frame[frame.metric == metric], title=title)
@@ -138,7 +139,39 @@ def training_curves_ui(current: str) -> None:
             .properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
             .interactive()
         )
-        st.altair_chart(chart, use_container_width=True)
+        specs.append((metric, chart.to_dict()))
+    return specs, problems
+
+
+def training_curves_ui(current: str) -> None:
+    """Per-epoch accuracy and loss, training vs validation, for one or several models."""
+    chosen = st.multiselect("Compare models", shipped_models(str(MODELS_DIR)), default=[current])
+    specs, problems = training_curves_specs(tuple((name, folder_of(name)) for name in chosen))
+    for problem in problems:
+        st.warning(problem)
+    if not specs:
+        st.info("Pick a model to see how it trained.")
+        return
+    st.caption("Solid: training · dashed: validation (held-out training images)")
+    for _metric, spec in specs:
+        st.vega_lite_chart(spec, width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def confusion_matrix_spec(matrix: list[list[int]]) -> dict:
+    """A Vega-Lite heatmap of the confusion matrix, counts written in the cells."""
+    frame = display.confusion_frame(matrix)
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:O", title="predicted"), y=alt.Y("true:O", title="true"),
+        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
+    )
+    heat = base.mark_rect().encode(color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt"), legend=None))
+    labels = base.mark_text(fontSize=11).encode(
+        text="count:Q",
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
+    )
+    chart = (heat + labels).properties(height=340, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart.to_dict()
 
 
 def model_details_ui(name: str) -> None:
@@ -156,41 +189,34 @@ def model_details_ui(name: str) -> None:
         f"in {minutes:.1f} min on {metrics.get('train_images', 0):,} images, 2 CPU cores."
     )
     with st.expander("Layers"):
-        st.dataframe(display.layers_frame(metrics.get("layers", [])), hide_index=True, use_container_width=True)
-    frame = display.confusion_frame(metrics["confusion_matrix"])
+        st.dataframe(display.layers_frame(metrics.get("layers", [])), hide_index=True, width="stretch")
     st.markdown("**Confusion matrix** (10,000 test digits)")
-    base = alt.Chart(frame).encode(
-        x=alt.X("predicted:O", title="predicted"), y=alt.Y("true:O", title="true"),
-        tooltip=["true", "predicted", "count", alt.Tooltip("share:Q", format=".1%")],
-    )
-    heat = base.mark_rect().encode(color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", type="sqrt"), legend=None))
-    labels = base.mark_text(fontSize=11).encode(
-        text="count:Q",
-        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#333")),
-    )
-    st.altair_chart(
-        (heat + labels).properties(height=340, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
-        use_container_width=True,
-    )
+    st.vega_lite_chart(confusion_matrix_spec(metrics["confusion_matrix"]), width="stretch")
     mistakes_gallery_ui(name)
+
+
+GALLERY_SIZE = 24
+
+
+@st.cache_data(show_spinner=False)
+def mistakes_gallery(folder: str) -> tuple[int, list[bytes], list[str]]:
+    """How many test digits the model gets wrong, and the first GALLERY_SIZE as PNGs with captions."""
+    records, images = load_mistakes(folder)
+    shown = range(min(len(images), GALLERY_SIZE))
+    pictures = [display.png_bytes(display.pixel_grid(images[index] / 255.0, cell=3)) for index in shown]
+    captions = [f"{records[index]['true']} read as {records[index]['predicted']}" for index in shown]
+    return len(records), pictures, captions
 
 
 def mistakes_gallery_ui(name: str) -> None:
     try:
-        records, images = load_mistakes(folder_of(name))
+        count, pictures, captions = mistakes_gallery(folder_of(name))
     except (FileNotFoundError, ValueError) as error:
         st.warning(str(error))
         return
-    st.markdown(f"**{len(records)} test digits it gets wrong** (most confident mistakes first)")
-    shown = min(len(images), 24)
-    columns = st.columns(4)
-    for index in range(shown):
-        record = records[index]
-        columns[index % 4].image(
-            display.pixel_grid(images[index] / 255.0, cell=3),
-            caption=f"{record['true']} read as {record['predicted']}",
-            use_container_width=True,
-        )
+    st.markdown(f"**{count} test digits it gets wrong** (most confident mistakes first)")
+    if pictures:
+        st.image(pictures, caption=captions, width=85, output_format="PNG")
 
 
 SIDEBAR_CSS = """<style>
@@ -246,7 +272,7 @@ def canvas_ui() -> np.ndarray | None:
     state.setdefault("canvas_round", 0)
     brush_column, clear_column = st.columns([3, 1], vertical_alignment="bottom")
     brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
-    if clear_column.button("Clear", use_container_width=True, type="primary"):
+    if clear_column.button("Clear", width="stretch", type="primary"):
         state.canvas_round += 1  # a new canvas key is the one clear that always empties it
     key = f"canvas-{state.canvas_round}"
     patch_canvas_component()
@@ -266,17 +292,23 @@ def canvas_ui() -> np.ndarray | None:
 
 
 def probabilities_chart(probabilities: np.ndarray) -> dict:
-    """A Vega-Lite bar chart of the 10 class probabilities (a plain spec: no Altair cost per stroke)."""
+    """A Vega-Lite bar chart of the 10 class probabilities.
+
+    The values ride in a calculate expression over a generated 0-9 sequence rather than as
+    data rows: Streamlit turns data rows into an Arrow table on every stroke, which costs more
+    than reading the digit.
+    """
+    values = ",".join(f"{float(p):.5f}" for p in probabilities)
     top = int(np.argmax(probabilities))
-    values = [{"digit": str(d), "probability": float(p), "top": d == top} for d, p in enumerate(probabilities)]
     return {
-        "data": {"values": values},
+        "data": {"sequence": {"start": 0, "stop": len(probabilities), "as": "digit"}},
+        "transform": [{"calculate": f"[{values}][datum.digit]", "as": "probability"}],
         "mark": {"type": "bar", "cornerRadiusEnd": 3},
         "encoding": {
             "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0, "labelFontSize": 14}, "title": None},
             "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
                   "axis": {"format": "%"}, "title": None},
-            "color": {"condition": {"test": "datum.top", "value": "#e4572e"}, "value": "#7f8fa6"},
+            "color": {"condition": {"test": f"datum.digit == {top}", "value": "#e4572e"}, "value": "#7f8fa6"},
             "tooltip": [{"field": "digit"}, {"field": "probability", "format": ".1%"}],
         },
         "height": 180,
@@ -313,16 +345,16 @@ def details_ui(reading: Reading | None) -> None:
         return
     digits = reading.digits
     if len(digits) > 1:
-        st.image(display.drawing_with_boxes(reading.ink, [d.box for d in digits]), width=320,
-                 caption="Digits found, left to right")
+        picture = display.drawing_with_boxes(reading.ink, [d.box for d in digits])
+        st.image(display.png_bytes(picture), width=320, caption="Digits found, left to right", output_format="PNG")
     for digit in digits[:4]:
         chart_column, input_column = st.columns([3, 2], vertical_alignment="center")
         with chart_column:
             if len(digits) > 1:
                 st.markdown(f"**{digit.digit}** · {digit.confidence:.0%}")
-            st.vega_lite_chart(probabilities_chart(digit.probabilities), use_container_width=True)
-        input_column.image(display.pixel_grid(digit.model_input, cell=6), caption="What the model sees (28×28)",
-                           use_container_width=True)
+            st.vega_lite_chart(probabilities_chart(digit.probabilities), width="stretch")
+        input_column.image(display.png_bytes(display.pixel_grid(digit.model_input, cell=6)),
+                           caption="What the model sees (28×28)", width="stretch", output_format="PNG")
     if len(digits) > 4:
         st.caption(f"Details shown for the first 4 of {len(digits)} digits.")
 
@@ -349,7 +381,7 @@ def draw_and_read_ui(predictor: Predictor) -> None:
 
 def upload_ui(predictor: Predictor) -> None:
     """A photo or scan of handwritten digits, read by the same pipeline."""
-    with st.expander("📷 Or upload a photo or scan of handwritten digits"):
+    with st.expander("Or upload a photo or scan of handwritten digits", icon=":material/photo_camera:"):
         upload = st.file_uploader("PNG, JPEG, BMP or WebP", type=["png", "jpg", "jpeg", "bmp", "webp"])
         if upload is None:
             return
@@ -360,7 +392,7 @@ def upload_ui(predictor: Predictor) -> None:
             st.error(str(error))
             return
         left, right = st.columns(2)
-        left.image(image, caption=upload.name, use_container_width=True)
+        left.image(image, caption=upload.name, width="stretch")
         with right:
             answer_ui(reading, label="Prediction for the upload")
             details_ui(reading)
