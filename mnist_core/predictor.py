@@ -18,11 +18,13 @@ from mnist_core.config import (
     model_dir,
 )
 from mnist_core.normalize import image_to_ink, normalize_digit
+from mnist_core.numpy_forward import compile_forward
 from mnist_core.segment import Box, DigitInk, find_digits, split_wide
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 OK, UNSURE, EMPTY = "ok", "unsure", "empty"
+SMALL_BATCH = 16  # up to this many images (one drawing's digits) go through NumPy, larger batches through TensorFlow
 
 
 @dataclass(frozen=True)
@@ -75,19 +77,31 @@ class Predictor:
         self.model = artifacts.load_keras_model(self.folder)
         self.unsure_threshold = read_unsure_threshold(self.folder)
         # A traced function with a fixed signature: ~2 ms per call from any thread, where an
-        # eager call costs 15-25 ms and model.predict() ~100 ms for one image.
+        # eager call costs 15-25 ms and model.predict() ~100 ms for one image. Used for batches.
         self._forward = tf.function(
             lambda batch: self.model(batch, training=False),
             input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
         )
-        self.probabilities(np.zeros((1, *INPUT_SHAPE[:2]), np.float32))  # trace now, not under load
+        # One drawing's few digits: the same layers in NumPy, several times faster (numpy_forward).
+        self._small_forward = self._checked_numpy_forward()
+        self.uses_numpy = self._small_forward is not self._forward
+
+    def _checked_numpy_forward(self):
+        """The NumPy forward pass if it covers this model and agrees with Keras, else the traced function."""
+        probe = np.random.default_rng(0).random((8, *INPUT_SHAPE), dtype=np.float32)
+        keras_scores = np.asarray(self._forward(probe))  # traces now, not under load
+        forward = compile_forward(self.model)
+        if forward is None or not np.allclose(forward(probe), keras_scores, atol=1e-5):
+            return self._forward
+        return forward
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) or (N, 28, 28, 1) in [0, 1] -> float32 (N, 10) class probabilities."""
         batch = np.asarray(images, np.float32).reshape(-1, *INPUT_SHAPE)
         if len(batch) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        scores = np.asarray(self._forward(batch), dtype=np.float32)
+        forward = self._small_forward if len(batch) <= SMALL_BATCH else self._forward
+        scores = np.asarray(forward(batch), dtype=np.float32)
         # The seed presets end in sigmoid, not softmax: rescale so every model's scores sum to 1.
         return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
 

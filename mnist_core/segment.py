@@ -11,6 +11,7 @@ from mnist_core.normalize import INK_THRESHOLD
 
 MIN_SPECK_SIDE = 3  # pixels; anything smaller is always noise
 SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of the canvas side
+MAX_BLOBS = 100  # a drawing of digits has a few blobs; noise has thousands: only the largest are examined
 DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
 DOT_ASPECT = 1.5  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
 MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
@@ -61,17 +62,11 @@ class Component:
     label: int
     box: Box
     area: int
-    thickness: float  # twice the largest distance from inside the blob to its edge
+    is_dot: bool  # a filled round blob (a tap, a speck), not a stroke
 
     @property
     def longest_side(self) -> int:
         return max(self.box.width, self.box.height)
-
-    @property
-    def is_dot(self) -> bool:
-        """A filled round blob (a tap, a speck): not long compared with its own thickness."""
-        shortest = max(1, min(self.box.width, self.box.height))
-        return self.longest_side <= DOT_ROUNDNESS * max(self.thickness, 1.0) and self.longest_side / shortest <= DOT_ASPECT
 
 
 @dataclass(frozen=True)
@@ -83,55 +78,52 @@ class DigitInk:
     blobs: int = 1  # how many connected blobs of ink it is made of
 
 
-def deepest_per_label(labels: np.ndarray, inside: np.ndarray, stats: np.ndarray, count: int) -> np.ndarray:
-    """int32 (H, W) labels, float32 (H, W) distances -> float32 (count,) each label's largest distance."""
-    if count > 64:  # many specks: one vectorized pass beats a loop over boxes
-        deepest = np.zeros(count, np.float32)
-        np.maximum.at(deepest, labels.ravel(), inside.ravel())
-        return deepest
-    deepest = np.zeros(count, np.float32)
-    for label in range(1, count):
-        left, top, width, height = (int(v) for v in stats[label, :4])
-        window = np.s_[top : top + height, left : left + width]
-        deepest[label] = inside[window][labels[window] == label].max()
-    return deepest
+def is_dot(blob: np.ndarray) -> bool:
+    """bool (h, w) mask of one blob, cropped to its box -> whether it is a dot: round, and not
+    long compared with its own thickness (twice the largest distance from inside it to its edge)."""
+    longest, shortest = max(blob.shape), max(1, min(blob.shape))
+    if longest / shortest > DOT_ASPECT:
+        return False  # elongated: a stroke, however thick (and no distance transform needed)
+    inside = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 3)  # see stroke_width
+    return longest <= DOT_ROUNDNESS * max(2.0 * float(inside.max()), 1.0)
 
 
 def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
-    """float32 (H, W) ink -> int32 (H, W) label map and the blobs of ink above INK_THRESHOLD."""
+    """float32 (H, W) ink -> int32 (H, W) label map and the blobs of ink above INK_THRESHOLD that
+    are not specks (smaller than speck_side), at most MAX_BLOBS of them, the largest."""
     mask = (ink >= INK_THRESHOLD).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if count <= 1:
-        return labels, []
-    inside = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]  # see stroke_width
-    deepest = deepest_per_label(labels, inside, stats, count)
-    components = [
-        Component(
-            label=label,
-            box=Box(*(int(v) for v in stats[label, :4])),
-            area=int(stats[label, cv2.CC_STAT_AREA]),
-            thickness=float(2.0 * deepest[label]),
-        )
-        for label in range(1, count)
-    ]
+    sides = stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]].max(axis=1, initial=0)
+    candidates = 1 + np.flatnonzero(sides >= speck_side(ink.shape))
+    # Noise (a photo of sand, a random upload) has tens of thousands of blobs: bound the work.
+    candidates = candidates[np.argsort(-stats[candidates, cv2.CC_STAT_AREA], kind="stable")[:MAX_BLOBS]]
+    components = []
+    for label in sorted(int(c) for c in candidates):
+        box = Box(*(int(v) for v in stats[label, :4]))
+        window = labels[box.top : box.bottom, box.left : box.right] == label
+        components.append(Component(label, box, int(stats[label, cv2.CC_STAT_AREA]), is_dot(window)))
     return labels, components
 
 
-def drop_specks(components: list[Component], canvas_shape: tuple[int, int]) -> list[Component]:
-    """Blobs -> those that belong to a digit; [] when there is no stroke at all (blank, specks, dots).
+def speck_side(canvas_shape: tuple[int, ...]) -> float:
+    """A blob whose longest side is shorter than this is a speck, whatever its shape."""
+    return max(MIN_SPECK_SIDE, SPECK_SIDE_FRACTION * max(canvas_shape[:2]))
 
-    Strokes make the digits; dots, specks and very small strokes count only when they touch or
-    sit near a stroke (part of a digit drawn in pieces), so strays never move a digit's box.
+
+def drop_specks(components: list[Component]) -> list[Component]:
+    """Blobs (specks already left out) -> those that belong to a digit; [] when there is no stroke (blank, dots).
+
+    Strokes make the digits; dots and very small strokes count only when they touch or sit
+    near a stroke (part of a digit drawn in pieces), so strays never move a digit's box.
     """
-    tiny = max(MIN_SPECK_SIDE, SPECK_SIDE_FRACTION * max(canvas_shape))
-    strokes = [c for c in components if c.longest_side >= tiny and not c.is_dot]
+    strokes = [c for c in components if not c.is_dot]
     if not strokes:
         return []
     largest_area = max(c.area for c in strokes)
     major = [c for c in strokes if c.area >= MINOR_AREA_FRACTION * largest_area]
     kept = list(major)
     for candidate in components:
-        if candidate in major or candidate.longest_side < tiny:
+        if candidate in major:
             continue
         if any(candidate.box.intersects(m.box.expanded(NEAR_FRACTION * m.longest_side)) for m in major):
             kept.append(candidate)
@@ -230,7 +222,7 @@ def split_wide(digit: DigitInk, line_height: int) -> list[DigitInk]:
 def find_digits(ink: np.ndarray, multi: bool) -> list[DigitInk]:
     """float32 (H, W) ink -> the digits' ink left to right ([] = nothing drawn); one digit unless multi."""
     labels, components = find_components(ink)
-    kept = drop_specks(components, ink.shape)
+    kept = drop_specks(components)
     if not kept:
         return []
     if not multi:

@@ -30,6 +30,12 @@ def test_every_preset_ships_loadable_with_its_story(name):
     assert len(history["val_accuracy"]) == metrics["epochs"] == PRESETS[name].epochs
     assert metrics["train_images"] + metrics["validation_images"] == 60000  # trained on the full set
     assert metrics["parameters"] == predictor.model.count_params()
+    # One drawing's digits take the NumPy path: it must give Keras's own answers on real digits.
+    assert predictor.uses_numpy
+    few = test.images[:10] / 255.0
+    keras_scores = np.asarray(predictor.model(few[..., None].astype(np.float32), training=False))
+    keras_probabilities = keras_scores / keras_scores.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(predictor.probabilities(few), keras_probabilities, atol=1e-5)
 
 
 def test_shipped_cnn_reaches_99_5_percent_on_the_real_test_set(mnist_dir):
