@@ -8,7 +8,6 @@ The page is UI only: reading digits lives in mnist_core, models are trained by s
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -219,6 +218,7 @@ def mistakes_gallery_ui(name: str) -> None:
         st.image(pictures, caption=captions, width=85, output_format="PNG")
 
 
+# The charts need more room than the default sidebar gives on a desktop.
 SIDEBAR_CSS = """<style>
 @media (min-width: 900px) { section[data-testid="stSidebar"] { width: 420px !important; } }
 </style>"""
@@ -226,7 +226,7 @@ SIDEBAR_CSS = """<style>
 
 def sidebar_ui() -> str:
     """Model choice and the learning tabs; returns the chosen model name."""
-    st.html(SIDEBAR_CSS)  # the charts need more room than the default sidebar gives on a desktop
+    st.html(SIDEBAR_CSS)
     with st.sidebar:
         name = model_picker_ui()
         curves_tab, model_tab = st.tabs(["Training curves", "Model"])
@@ -253,30 +253,32 @@ def patch_canvas_component() -> None:
     )
 
 
-def fit_canvas_to_column(key: str) -> None:
-    """Stretch the keyed canvas to its column's width (capped), keeping it square."""
-    key_class = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())  # Streamlit's own rule
-    st.html(
-        f"<style>.{key_class} {{ width: 100% !important; max-width: {CANVAS_MAX_DISPLAY_WIDTH}px;"
-        f" --canvas-aspect-ratio: 1 / 1; }}"
-        f" .{key_class} .stBidiComponent, .{key_class} [data-testid='stBidiComponentIsolated']"
-        f" {{ width: 100% !important; }}</style>"
-    )
+# The canvas's key changes with every Clear, so its CSS matches every key it can have.
+CANVAS_CSS = f"""<style>
+[class*="st-key-canvas-"] {{ width: 100% !important; max-width: {CANVAS_MAX_DISPLAY_WIDTH}px; --canvas-aspect-ratio: 1 / 1; }}
+[class*="st-key-canvas-"] .stBidiComponent, [class*="st-key-canvas-"] [data-testid="stBidiComponentIsolated"] {{ width: 100% !important; }}
+</style>"""
 
 
-def canvas_ui() -> np.ndarray | None:
-    """The drawing canvas with its brush and clear controls; returns its RGBA image or None."""
-    from streamlit_drawable_canvas import st_canvas  # importable only inside a running app
+def drawing_controls_ui() -> tuple[int, str]:
+    """Brush width and Clear, above the canvas; returns the brush and the canvas's key.
 
+    Outside the drawing fragment: a stroke then reruns only the canvas and the answer.
+    """
     state = st.session_state
     state.setdefault("canvas_round", 0)
-    brush_column, clear_column = st.columns([3, 1], vertical_alignment="bottom")
+    brush_column, clear_column, _ = st.columns([3, 1, 4], vertical_alignment="bottom")
     brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
     if clear_column.button("Clear", width="stretch", type="primary"):
         state.canvas_round += 1  # a new canvas key is the one clear that always empties it
-    key = f"canvas-{state.canvas_round}"
+    return brush, f"canvas-{state.canvas_round}"
+
+
+def canvas_ui(brush: int, key: str) -> np.ndarray | None:
+    """The drawing canvas; returns its RGBA image, or None while nothing is drawn."""
+    from streamlit_drawable_canvas import st_canvas  # importable only inside a running app
+
     patch_canvas_component()
-    fit_canvas_to_column(key)
     try:
         result = st_canvas(
             stroke_width=brush, stroke_color="#111111", background_color="#FFFFFF",
@@ -360,12 +362,12 @@ def details_ui(reading: Reading | None) -> None:
 
 
 @st.fragment
-def draw_and_read_ui(predictor: Predictor) -> None:
+def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
     """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
     drawing_column, details_column = st.columns([1, 1], gap="large")
     with drawing_column:
         answer_slot = st.empty()  # above the canvas: on a phone the answer stays in view
-        drawing = canvas_ui()
+        drawing = canvas_ui(brush, canvas_key)
     reading = None
     if drawing is not None:
         try:
@@ -401,6 +403,7 @@ def upload_ui(predictor: Predictor) -> None:
 def main() -> None:
     st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
     skip_streamlit_keras_cleanup()
+    st.html(CANVAS_CSS)
     name = sidebar_ui()
     st.title("✏️ Draw a digit")
     st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
@@ -410,7 +413,8 @@ def main() -> None:
     except (FileNotFoundError, ValueError) as error:
         st.error(str(error))
         st.stop()
-    draw_and_read_ui(predictor)
+    brush, canvas_key = drawing_controls_ui()
+    draw_and_read_ui(predictor, brush, canvas_key)
     upload_ui(predictor)
 
 

@@ -16,7 +16,7 @@ from mnist_core.synthetic import render
 
 
 def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
-    """Run app.main() with canvas_ui() returning `drawing` (None = a blank canvas)."""
+    """Run app.main() with canvas_ui(brush, key) returning `drawing` (None = a blank canvas)."""
 
     def page(drawing, models_dir, project_root):
         import sys
@@ -27,7 +27,7 @@ def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
         import app
 
         app.MODELS_DIR = Path(models_dir)
-        app.canvas_ui = lambda: drawing
+        app.canvas_ui = lambda brush, key: drawing
         app.main()
 
     test = AppTest.from_function(page, args=(drawing, str(models_dir), str(PROJECT_ROOT)), default_timeout=120)
