@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 
 from mnist_core import artifacts, display  # noqa: E402
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR  # noqa: E402
-from mnist_core.image_io import decode_image  # noqa: E402
+from mnist_core.image_io import decode_canvas_png, decode_image  # noqa: E402
 from mnist_core.predictor import EMPTY, UNSURE, Predictor, Reading  # noqa: E402
 from mnist_core.presets import PRESETS  # noqa: E402
 
@@ -253,10 +253,12 @@ def patch_canvas_component() -> None:
     )
 
 
-# The canvas's key changes with every Clear, so its CSS matches every key it can have.
+# The canvas's key changes with every Clear, so its CSS matches every key it can have. The
+# prediction is written large enough to read from the back of a room.
 CANVAS_CSS = f"""<style>
 [class*="st-key-canvas-"] {{ width: 100% !important; max-width: {CANVAS_MAX_DISPLAY_WIDTH}px; --canvas-aspect-ratio: 1 / 1; }}
 [class*="st-key-canvas-"] .stBidiComponent, [class*="st-key-canvas-"] [data-testid="stBidiComponentIsolated"] {{ width: 100% !important; }}
+[data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 4.5rem; line-height: 1.1; }}
 </style>"""
 
 
@@ -275,7 +277,7 @@ def drawing_controls_ui() -> tuple[int, str]:
 
 
 def canvas_ui(brush: int, key: str) -> np.ndarray | None:
-    """The drawing canvas; returns its RGBA image, or None while nothing is drawn."""
+    """The drawing canvas; returns its image (uint8 gray), or None while nothing is drawn."""
     from streamlit_drawable_canvas import st_canvas  # importable only inside a running app
 
     patch_canvas_component()
@@ -285,9 +287,9 @@ def canvas_ui(brush: int, key: str) -> np.ndarray | None:
             width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
             key=key,
         )
-        if result is None or not (result.json_data or {}).get("objects"):
+        if result is None or not (result.json_data or {}).get("objects") or not result.image_bytes:
             return None
-        return result.image_data
+        return decode_canvas_png(result.image_bytes)
     except (ValueError, TypeError, AttributeError, OSError) as error:  # a malformed canvas state
         st.error(f"Could not read the drawing ({type(error).__name__}). Clear the canvas and draw again.")
         return None
@@ -321,23 +323,22 @@ PROMPT = "✏️ Draw a digit, or several, anywhere on the canvas."
 
 
 def answer_ui(reading: Reading | None, label: str = "Prediction") -> None:
-    """The answer at a glance: the digits large, how sure, or a prompt when nothing is drawn."""
+    """The answer at a glance: the digits large with how sure, or a prompt when nothing is drawn."""
     if reading is None or reading.status == EMPTY:
         st.info(PROMPT if reading is None else PROMPT + " Nothing there looks like one yet.")
         return
     digits = reading.digits
-    metric_column, status_column = st.columns([1, 2], vertical_alignment="center")
-    metric_column.metric(label, reading.text)
-    with status_column:
-        if reading.status == UNSURE:
-            st.warning(
-                "Not sure: "
-                + " · ".join(f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
-                             for d in digits if d.status == UNSURE)
-            )
-        else:
-            confidence = min(d.confidence for d in digits)
-            st.success(f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else ""))
+    if reading.status == UNSURE:
+        note, color = "Not sure: " + " · ".join(
+            f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
+            for d in digits if d.status == UNSURE
+        ), "orange"
+    else:
+        confidence = min(d.confidence for d in digits)
+        note = f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else "")
+        color = "green"
+    # One element, not columns of several: it is redrawn after every stroke.
+    st.metric(label, reading.text, delta=note, delta_color=color, delta_arrow="off")
 
 
 def details_ui(reading: Reading | None) -> None:

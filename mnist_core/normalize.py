@@ -104,10 +104,12 @@ def gray_to_ink(gray: np.ndarray) -> np.ndarray:
 def image_to_ink(image: np.ndarray) -> np.ndarray:
     """Any image array (see to_float_image) -> float32 (H', W') ink map in [0, 1], H', W' <= MAX_SIDE."""
     array = np.asarray(image)
-    is_color_uint8 = array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] in (3, 4)
-    if is_color_uint8 and 0 < min(array.shape[:2]) and max(array.shape[:2]) <= MAX_SIDE:
-        # Canvases and decoded files: an opaque colour image goes to gray while still uint8, a
-        # tenth of the cost of the float path below (which gives the same ink to within 1/255).
+    is_plain_uint8 = array.dtype == np.uint8 and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4)))
+    if is_plain_uint8 and 0 < min(array.shape[:2]) and max(array.shape[:2]) <= MAX_SIDE:
+        # Canvases and decoded files: an opaque image goes to gray while still uint8, a tenth
+        # of the cost of the float path below (which gives the same ink to within 1/255).
+        if array.ndim == 2:
+            return gray_to_ink(array.astype(np.float32) / 255.0)
         alpha = array[..., 3] if array.shape[2] == 4 else None
         if alpha is None or alpha.min() == 255:
             code = cv2.COLOR_RGB2GRAY if alpha is None else cv2.COLOR_RGBA2GRAY

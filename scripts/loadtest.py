@@ -588,6 +588,7 @@ class LoadSettings:
     interval: float = 2.0
     timeout: float = 30.0
     canvas_key: str | None = None  # None: the page's only drawable canvas
+    rounds: int = 1  # load phases one after the other, each with new users (new sessions)
 
 
 @dataclass
@@ -828,26 +829,34 @@ async def run_load(
     record = LoadRecord()
     cpu_before = _cpu_seconds()
     memory.start()
-    started = time.perf_counter()
-    stop_at = started + settings.duration
-    # Users arrive spread over one interval rather than all in the same
-    # millisecond, like people opening the page.
-    await asyncio.gather(
-        *(
-            simulated_user(
-                user,
-                settings,
-                template,
-                drawings,
-                solo_answers,
-                start_at=started + settings.interval * user / settings.users,
-                stop_at=stop_at,
-                record=record,
+    elapsed = 0.0
+    memory_after_rounds = []
+    for round_index in range(settings.rounds):
+        started = time.perf_counter()
+        stop_at = started + settings.duration
+        # Users arrive spread over one interval rather than all in the same
+        # millisecond, like people opening the page.
+        await asyncio.gather(
+            *(
+                simulated_user(
+                    user + round_index * settings.users,
+                    settings,
+                    template,
+                    drawings,
+                    solo_answers,
+                    start_at=started + settings.interval * user / settings.users,
+                    stop_at=stop_at,
+                    record=record,
+                )
+                for user in range(settings.users)
             )
-            for user in range(settings.users)
         )
-    )
-    elapsed = time.perf_counter() - started
+        elapsed += time.perf_counter() - started
+        if settings.rounds > 1 and server_pid:
+            # Each round's users are new sessions: memory that keeps rising from round to
+            # round is memory kept per session or per rerun.
+            await asyncio.sleep(settle_seconds)
+            memory_after_rounds.append(_megabytes(memory.sample()))
     await memory.stop()
     load_generator_cpu = _cpu_seconds() - cpu_before
     # Disconnected sessions linger (server.disconnectedSessionTTL, 120 s),
@@ -893,6 +902,7 @@ async def run_load(
             "after_warmup": _megabytes(memory_after_warmup),
             "peak": _megabytes(memory.peak_bytes),
             "after": _megabytes(memory_after),
+            "after_each_round": memory_after_rounds,
         },
         "load_generator_cpu_s": round(load_generator_cpu, 1),
     }
@@ -1193,6 +1203,7 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("  after warm-up MB", _fmt(memory.get("after_warmup"))),
         ("  peak under load MB", _fmt(memory.get("peak"))),
         ("  after MB", _fmt(memory.get("after"))),
+        ("  after each round MB", ", ".join(_fmt(m) for m in memory.get("after_each_round") or []) or "-"),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
@@ -1302,6 +1313,12 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     load.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one rerun")
     load.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat the load with new users each time; reports memory after each round",
+    )
+    load.add_argument(
         "--digits-dir",
         type=Path,
         help="draw the PNGs in DIR (named after their digit: 3.png, 7_b.png)",
@@ -1367,6 +1384,7 @@ async def _main(arguments: argparse.Namespace) -> int:
             interval=arguments.interval,
             timeout=arguments.timeout,
             canvas_key=arguments.canvas_key,
+            rounds=arguments.rounds,
         )
 
     if arguments.capture_fixture:

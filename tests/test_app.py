@@ -51,6 +51,16 @@ def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
     assert metric_values(test)["Test accuracy"].endswith("%")
 
 
+def test_a_reading_below_the_calibrated_threshold_says_not_sure_with_the_top_two(tmp_path):
+    shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
+    (tmp_path / "cnn" / "calibration.json").write_text(json.dumps({"unsure_threshold": 0.999999}))
+    test = run_app(seven_drawing(), models_dir=tmp_path)
+    assert not test.exception
+    prediction = next(metric for metric in test.metric if metric.label == "Prediction")
+    assert prediction.value == "7"
+    assert prediction.delta.startswith("Not sure: 7 (") and " or " in prediction.delta
+
+
 def test_a_blank_canvas_shows_a_prompt_and_no_digit():
     test = run_app(None)
     assert not test.exception
