@@ -7,6 +7,7 @@ The page is UI only: reading digits lives in mnist_core, models are trained by s
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -295,28 +296,39 @@ def canvas_ui(brush: int, key: str) -> np.ndarray | None:
         return None
 
 
-def probabilities_chart(probabilities: np.ndarray) -> dict:
-    """A Vega-Lite bar chart of the 10 class probabilities.
+# A reading's details are plain HTML (bars and an inline PNG), one element per digit: a Vega
+# chart and an st.image per digit cost the browser tens of milliseconds to build on every
+# stroke, and the image a second request. Only numbers the model produced go into it.
+READING_CSS = """<style>
+.reading { display: flex; width: 100%; gap: 1.25rem; align-items: flex-end; flex-wrap: wrap; margin-bottom: .5rem; }
+.reading .title { font-weight: 600; margin-bottom: .25rem; }
+.reading .bars { display: flex; gap: 4px; align-items: flex-end; height: 150px; flex: 1 1 160px; min-width: 150px; }
+.reading .bar { flex: 1; display: flex; flex-direction: column; align-items: center; justify-content: flex-end; height: 100%; }
+.reading .fill { width: 100%; background: #7f8fa6; border-radius: 3px 3px 0 0; min-height: 1px; }
+.reading .top .fill { background: #e4572e; }
+.reading .bar span { font-size: 1rem; margin-top: 2px; }
+.reading .bar b { font-size: .75rem; font-weight: 600; }
+.reading figure { margin: 0; text-align: center; font-size: .8rem; opacity: .85; }
+.reading img { width: 140px; height: 140px; image-rendering: pixelated; display: block; }
+</style>"""
 
-    The values ride in a calculate expression over a generated 0-9 sequence rather than as
-    data rows: Streamlit turns data rows into an Arrow table on every stroke, which costs more
-    than reading the digit.
-    """
-    values = ",".join(f"{float(p):.5f}" for p in probabilities)
-    top = int(np.argmax(probabilities))
-    return {
-        "data": {"sequence": {"start": 0, "stop": len(probabilities), "as": "digit"}},
-        "transform": [{"calculate": f"[{values}][datum.digit]", "as": "probability"}],
-        "mark": {"type": "bar", "cornerRadiusEnd": 3},
-        "encoding": {
-            "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0, "labelFontSize": 14}, "title": None},
-            "y": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]},
-                  "axis": {"format": "%"}, "title": None},
-            "color": {"condition": {"test": f"datum.digit == {top}", "value": "#e4572e"}, "value": "#7f8fa6"},
-            "tooltip": [{"field": "digit"}, {"field": "probability", "format": ".1%"}],
-        },
-        "height": 180,
-    }
+
+def reading_html(digit, title: str = "") -> str:
+    """One digit's 10 probabilities as bars and the 28x28 image the model saw, as HTML."""
+    top = digit.digit
+    bars = "".join(
+        f'<div class="bar{" top" if index == top else ""}" title="{index}: {p:.1%}">'
+        + (f"<b>{p:.0%}</b>" if index == top else "")
+        + f'<div class="fill" style="height:{100 * p:.1f}%"></div><span>{index}</span></div>'
+        for index, p in enumerate(float(p) for p in digit.probabilities)
+    )
+    picture = base64.b64encode(display.png_bytes(display.pixel_grid(digit.model_input, cell=6))).decode("ascii")
+    heading = f'<div class="title">{title}</div>' if title else ""
+    return (
+        f'{heading}<div class="reading"><div class="bars" role="img" aria-label="probabilities of 0 to 9">{bars}</div>'
+        f'<figure><img src="data:image/png;base64,{picture}" alt="the 28 by 28 image the model sees">'
+        "<figcaption>What the model sees (28×28)</figcaption></figure></div>"
+    )
 
 
 PROMPT = "✏️ Draw a digit, or several, anywhere on the canvas."
@@ -351,13 +363,8 @@ def details_ui(reading: Reading | None) -> None:
         picture = display.drawing_with_boxes(reading.ink, [d.box for d in digits])
         st.image(display.png_bytes(picture), width=320, caption="Digits found, left to right", output_format="PNG")
     for digit in digits[:4]:
-        chart_column, input_column = st.columns([3, 2], vertical_alignment="center")
-        with chart_column:
-            if len(digits) > 1:
-                st.markdown(f"**{digit.digit}** · {digit.confidence:.0%}")
-            st.vega_lite_chart(probabilities_chart(digit.probabilities), width="stretch")
-        input_column.image(display.png_bytes(display.pixel_grid(digit.model_input, cell=6)),
-                           caption="What the model sees (28×28)", width="stretch", output_format="PNG")
+        title = f"{digit.digit} · {digit.confidence:.0%}" if len(digits) > 1 else ""
+        st.html(reading_html(digit, title))
     if len(digits) > 4:
         st.caption(f"Details shown for the first 4 of {len(digits)} digits.")
 
@@ -404,7 +411,7 @@ def upload_ui(predictor: Predictor) -> None:
 def main() -> None:
     st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
     skip_streamlit_keras_cleanup()
-    st.html(CANVAS_CSS)
+    st.html(CANVAS_CSS + READING_CSS)
     name = sidebar_ui()
     st.title("✏️ Draw a digit")
     st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
