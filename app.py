@@ -260,6 +260,7 @@ CANVAS_CSS = f"""<style>
 [class*="st-key-canvas-"] {{ width: 100% !important; max-width: {CANVAS_MAX_DISPLAY_WIDTH}px; --canvas-aspect-ratio: 1 / 1; }}
 [class*="st-key-canvas-"] .stBidiComponent, [class*="st-key-canvas-"] [data-testid="stBidiComponentIsolated"] {{ width: 100% !important; }}
 [data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 4.5rem; line-height: 1.1; }}
+.st-key-answer {{ min-height: 8.5rem; justify-content: center; }}
 </style>"""
 
 
@@ -374,16 +375,18 @@ def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
     """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
     drawing_column, details_column = st.columns([1, 1], gap="large")
     with drawing_column:
-        answer_slot = st.empty()  # above the canvas: on a phone the answer stays in view
+        # Above the canvas, so that on a phone the answer stays in view; its height is fixed
+        # (CANVAS_CSS) so that the canvas does not move under the pen when the answer appears.
+        answer_box = st.container(key="answer")
         drawing = canvas_ui(brush, canvas_key)
     reading = None
     if drawing is not None:
         try:
             reading = predictor.read(drawing, multi=True)
         except ValueError as error:
-            answer_slot.error(f"Could not read the drawing: {error}")
+            answer_box.error(f"Could not read the drawing: {error}")
             return
-    with answer_slot.container():
+    with answer_box:
         answer_ui(reading)
     with details_column:
         details_ui(reading)
