@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 from mnist_core import artifacts, display  # noqa: E402
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR  # noqa: E402
 from mnist_core.image_io import decode_canvas_png, decode_image  # noqa: E402
-from mnist_core.predictor import EMPTY, UNSURE, Predictor, Reading  # noqa: E402
+from mnist_core.predictor import EMPTY, UNSURE, DigitReading, Predictor, Reading  # noqa: E402
 from mnist_core.presets import PRESETS  # noqa: E402
 
 CANVAS_PIXELS = 320  # the drawing's resolution; on screen it scales to its column
@@ -108,7 +108,7 @@ def model_picker_ui() -> str:
 
 
 @st.cache_data(show_spinner=False)
-def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, dict]], list[str]]:
+def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[dict], list[str]]:
     """Vega-Lite specs of accuracy and loss per epoch for these (name, folder) models, and the problems met.
 
     Built with Altair once per choice of models: building and validating Altair charts costs
@@ -139,7 +139,7 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[tu
             .properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
             .interactive()
         )
-        specs.append((metric, chart.to_dict()))
+        specs.append(chart.to_dict())
     return specs, problems
 
 
@@ -153,7 +153,7 @@ def training_curves_ui(current: str) -> None:
         st.info("Pick a model to see how it trained.")
         return
     st.caption("Solid: training · dashed: validation (held-out training images)")
-    for _metric, spec in specs:
+    for spec in specs:
         st.vega_lite_chart(spec, width="stretch")
 
 
@@ -314,7 +314,7 @@ READING_CSS = """<style>
 </style>"""
 
 
-def reading_html(digit, title: str = "") -> str:
+def reading_html(digit: DigitReading, title: str = "") -> str:
     """One digit's 10 probabilities as bars and the 28x28 image the model saw, as HTML."""
     top = digit.digit
     bars = "".join(

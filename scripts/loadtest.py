@@ -852,9 +852,9 @@ async def run_load(
             )
         )
         elapsed += time.perf_counter() - started
-        if settings.rounds > 1 and server_pid:
+        if round_index < settings.rounds - 1 and server_pid:
             # Each round's users are new sessions: memory that keeps rising from round to
-            # round is memory kept per session or per rerun.
+            # round is memory kept per session or per rerun. (The last round's is "after".)
             await asyncio.sleep(settle_seconds)
             memory_after_rounds.append(_megabytes(memory.sample()))
     await memory.stop()
@@ -902,7 +902,7 @@ async def run_load(
             "after_warmup": _megabytes(memory_after_warmup),
             "peak": _megabytes(memory.peak_bytes),
             "after": _megabytes(memory_after),
-            "after_each_round": memory_after_rounds,
+            "after_each_round": [*memory_after_rounds, _megabytes(memory_after)] if settings.rounds > 1 else [],
         },
         "load_generator_cpu_s": round(load_generator_cpu, 1),
     }
