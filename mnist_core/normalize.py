@@ -18,6 +18,7 @@ MIN_CONTRAST = 0.12  # ink this faint against the background is noise, not a dra
 INK_THRESHOLD = 0.35  # on the 0-1 ink scale: what counts as ink for boxes and components
 MNIST_STROKE_RATIO = 2.5 / DIGIT_BOX  # MNIST's median stroke is ~2.5 px in its 20 px box
 STROKE_TOLERANCE = 1.3  # strokes within this factor of MNIST's are left alone
+THINNING_ATTEMPTS = 4  # halvings of a thinning that would break a stroke apart
 MNIST_CENTRE = 14.0  # measured: MNIST's mean centre of mass is (14.0, 14.0) in pixel indices
 
 
@@ -151,7 +152,24 @@ def set_stroke_width(ink: np.ndarray) -> np.ndarray:
     inside = cv2.distanceTransform(padded, cv2.DIST_L2, 5)
     outside = cv2.distanceTransform(1 - padded, cv2.DIST_L2, 5)
     signed = np.where(padded > 0, inside - 0.5, 0.5 - outside)
+    if offset < 0:
+        offset = keep_strokes_whole(padded, signed, offset)
     return np.clip(signed + offset + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def keep_strokes_whole(mask: np.ndarray, signed: np.ndarray, offset: float) -> float:
+    """uint8 (h, w) mask, float32 signed distance, negative offset -> the largest thinning (up to
+    offset) that does not break the ink into more pieces.
+
+    A very thick brush nearly closes a digit's loops (an 8 with two slits for holes): thinning it
+    to MNIST's width would cut the thin walls between loop and outside and leave a dot.
+    """
+    pieces = cv2.connectedComponents(mask, connectivity=8)[0]
+    for _attempt in range(THINNING_ATTEMPTS):
+        if cv2.connectedComponents((signed + offset > 0).astype(np.uint8), connectivity=8)[0] <= pieces:
+            return offset
+        offset /= 2
+    return offset
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:

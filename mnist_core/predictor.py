@@ -108,13 +108,17 @@ class Predictor:
     def read(self, image: np.ndarray, multi: bool = False) -> Reading:
         """Any image array (canvas RGBA, RGB, gray; see normalize.to_float_image) -> Reading."""
         ink = image_to_ink(image)
-        digits = find_digits(ink, multi=multi)
+        digits = find_digits(ink, multi=multi, confidence=self.confidence if multi else None)
         if not digits:
             return Reading(EMPTY, ink=ink)
         if multi:
             digits = self.resolve_touching(digits)
         inputs = np.stack([normalize_digit(d.ink) for d in digits])
         return self.make_reading([d.box for d in digits], inputs, self.probabilities(inputs), ink)
+
+    def confidence(self, digits: list[DigitInk]) -> np.ndarray:
+        """Digits' ink -> float32 (n,) the model's confidence in its top class for each."""
+        return self.probabilities(np.stack([normalize_digit(d.ink) for d in digits])).max(axis=1)
 
     def resolve_touching(self, digits: list[DigitInk]) -> list[DigitInk]:
         """Wide blobs may be touching digits: split only when the model is unsure of the whole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -14,12 +15,17 @@ SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of 
 MAX_BLOBS = 100  # a drawing of digits has a few blobs; noise has thousands: only the largest are examined
 DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
 DOT_ASPECT = 1.5  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
+DOT_SOLIDITY = 0.97  # ... and convex (a tap is a disk): a fat digit keeps dents where its strokes bend
 MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
 NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from its box
 SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit
 FRAGMENT_HEIGHT = 0.55  # a group less tall than this share of the tallest is a piece of a digit
 FRAGMENT_REACH = 0.6  # ... joined to its nearest neighbour within this share of the tallest's height
 WIDE_DIGIT_RATIO = 1.4  # a single blob wider than this times the line's height may be touching digits
+MAX_JOINED = 3  # a digit drawn in pieces: at most this many neighbouring groups
+JOIN_GAP = 0.3  # ... with gaps no wider than this share of the line's height
+JOIN_WIDTH = 1.3  # ... and together no wider than this times the line's height
+JOIN_MARGIN = 0.2  # another grouping must beat the geometric one by this much (log confidence)
 DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
 
 
@@ -79,13 +85,18 @@ class DigitInk:
 
 
 def is_dot(blob: np.ndarray) -> bool:
-    """bool (h, w) mask of one blob, cropped to its box -> whether it is a dot: round, and not
-    long compared with its own thickness (twice the largest distance from inside it to its edge)."""
+    """bool (h, w) mask of one blob, cropped to its box -> whether it is a dot: round, convex, and
+    not long compared with its own thickness (twice the largest distance from inside it to its edge)."""
     longest, shortest = max(blob.shape), max(1, min(blob.shape))
     if longest / shortest > DOT_ASPECT:
         return False  # elongated: a stroke, however thick (and no distance transform needed)
-    inside = cv2.distanceTransform(np.pad(blob, 1).astype(np.uint8), cv2.DIST_L2, 3)  # see stroke_width
-    return longest <= DOT_ROUNDNESS * max(2.0 * float(inside.max()), 1.0)
+    padded = np.pad(blob, 1).astype(np.uint8)
+    inside = cv2.distanceTransform(padded, cv2.DIST_L2, 3)  # see stroke_width
+    if longest > DOT_ROUNDNESS * max(2.0 * float(inside.max()), 1.0):
+        return False
+    contours, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull_area = cv2.contourArea(cv2.convexHull(np.vstack(contours)))
+    return hull_area <= 0 or blob.sum() >= DOT_SOLIDITY * hull_area
 
 
 def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
@@ -130,8 +141,8 @@ def drop_specks(components: list[Component]) -> list[Component]:
     return kept
 
 
-def group_into_digits(components: list[Component]) -> list[list[Component]]:
-    """Blobs -> groups of blobs, one per digit, ordered left to right by horizontal overlap."""
+def overlap_groups(components: list[Component]) -> list[list[Component]]:
+    """Blobs -> groups of blobs that overlap horizontally (strokes of one digit), left to right."""
     groups: list[list[Component]] = []
     for component in sorted(components, key=lambda c: (-c.area)):
         for group in groups:
@@ -145,7 +156,12 @@ def group_into_digits(components: list[Component]) -> list[list[Component]]:
                 break
         else:
             groups.append([component])
-    return merge_fragments(sorted(groups, key=lambda group: min(c.box.left for c in group)))
+    return sorted(groups, key=lambda group: min(c.box.left for c in group))
+
+
+def group_into_digits(components: list[Component]) -> list[list[Component]]:
+    """Blobs -> groups of blobs, one per digit, ordered left to right by horizontal overlap."""
+    return merge_fragments(overlap_groups(components))
 
 
 def merge_fragments(groups: list[list["Component"]]) -> list[list["Component"]]:
@@ -219,12 +235,87 @@ def split_wide(digit: DigitInk, line_height: int) -> list[DigitInk]:
     return result or [digit]
 
 
-def find_digits(ink: np.ndarray, multi: bool) -> list[DigitInk]:
-    """float32 (H, W) ink -> the digits' ink left to right ([] = nothing drawn); one digit unless multi."""
+Span = tuple[int, int]  # groups start..end (end excluded) read as one digit
+
+
+def joinable_spans(groups: list[list[Component]]) -> list[Span]:
+    """Runs of 2-3 neighbouring groups close and narrow enough to be one digit drawn in pieces."""
+    boxes = [group_box(g) for g in groups]
+    line_height = max(b.height for b in boxes)
+    spans = []
+    for start in range(len(groups)):
+        right = boxes[start].right
+        for end in range(start + 2, min(start + MAX_JOINED, len(groups)) + 1):
+            gap = boxes[end - 1].left - right
+            right = max(right, boxes[end - 1].right)
+            if gap > JOIN_GAP * line_height or right - boxes[start].left > JOIN_WIDTH * line_height:
+                break
+            spans.append((start, end))
+    return spans
+
+
+def spans_of(grouping: list[list[Component]], groups: list[list[Component]]) -> list[Span]:
+    """A grouping made by joining neighbouring groups -> the span of groups each of its digits covers."""
+    spans, start = [], 0
+    for joined in grouping:
+        end = start
+        while end < len(groups) and set(map(id, groups[end])) <= set(map(id, joined)):
+            end += 1
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+def best_grouping(groups: list[list[Component]], default: list[Span], confidence: Callable[[list[Span]], np.ndarray]) -> list[Span]:
+    """Groups, the geometric grouping's spans and a reader's confidence per span -> the spans to read.
+
+    Where a digit drawn in pieces could be joined in more than one way (a 4 whose strokes do not
+    touch, a 5's flag between two digits), the model reads each way; the grouping whose digits it
+    is surest of wins, by a clear margin over the geometric one.
+    """
+    alternatives = joinable_spans(groups)
+    if not alternatives:
+        return default
+    standing_alone = {(i, i + 1) for i in range(len(groups))}
+    # A piece the geometric grouping joined to a neighbour (much shorter than the line) never stands alone.
+    standing_alone -= {(i, i + 1) for start, end in default if end - start > 1 for i in range(start, end)
+                       if group_box(groups[i]).height < FRAGMENT_HEIGHT * max(group_box(g).height for g in groups)}
+    candidates = sorted(standing_alone | set(alternatives) | set(default))
+    scores = dict(zip(candidates, np.log(np.maximum(confidence(candidates), 1e-9))))
+    best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
+    for end in range(1, len(groups) + 1):
+        options = [(best[start][0] + scores[(start, end)], best[start][1] + [(start, end)])
+                   for start in range(end) if (start, end) in scores and start in best]
+        if options:
+            best[end] = max(options, key=lambda option: option[0])
+    default_score = sum(scores[span] for span in default)
+    if len(groups) in best and best[len(groups)][0] > default_score + JOIN_MARGIN:
+        return best[len(groups)][1]
+    return default
+
+
+def find_digits(ink: np.ndarray, multi: bool, confidence: Callable[[list[DigitInk]], np.ndarray] | None = None) -> list[DigitInk]:
+    """float32 (H, W) ink -> the digits' ink left to right ([] = nothing drawn); one digit unless multi.
+
+    With `confidence` (digits' ink -> float (n,) the model's confidence in each), a digit drawn in
+    pieces that geometry alone cannot group is grouped the way the model reads best.
+    """
     labels, components = find_components(ink)
     kept = drop_specks(components)
     if not kept:
         return []
     if not multi:
         return [cut_ink(ink, labels, kept)]
-    return [cut_ink(ink, labels, group) for group in group_into_digits(kept)]
+    groups = overlap_groups(kept)
+    grouping = merge_fragments(groups)
+    if confidence is None or len(groups) < 2:
+        return [cut_ink(ink, labels, group) for group in grouping]
+
+    def join(span: Span) -> list[Component]:
+        return [c for group in groups[span[0] : span[1]] for c in group]
+
+    def span_confidence(spans: list[Span]) -> np.ndarray:
+        return confidence([cut_ink(ink, labels, join(span)) for span in spans])
+
+    chosen = best_grouping(groups, spans_of(grouping, groups), span_confidence)
+    return [cut_ink(ink, labels, join(span)) for span in chosen]

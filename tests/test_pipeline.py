@@ -118,6 +118,27 @@ def test_several_digits_read_left_to_right(predictor, sample_digits):
     assert lefts == sorted(lefts)
 
 
+def test_a_four_whose_strokes_do_not_touch_is_one_digit_but_six_one_is_two(predictor):
+    """Apart, the 4's pieces look like a doubtful 6 and a 1; the model reads them surely as one 4.
+    A real 6 and 1 the same distance apart stay two digits."""
+    four = [[(35, 8), (20, 62), (66, 62)], [(78, 8), (78, 95)]]
+    six_one = [[(60, 8), (30, 50), (28, 80), (50, 95), (70, 80), (60, 55), (32, 62)]], [[(92, 10), (92, 95)]]
+    for offset in [(40, 40), (100, 10)]:
+        canvas = stroke_canvas(four, scale=1.8, offset=offset, brush=14)
+        assert predictor.read(render(canvas, "black_on_white"), multi=True).text == "4"
+    canvas = np.maximum(*(stroke_canvas(strokes, scale=1.8, offset=(30, 40), brush=14) for strokes in six_one))
+    assert predictor.read(render(canvas, "black_on_white"), multi=True).text == "61"
+
+
+def test_digits_drawn_with_a_huge_brush_are_digits_not_dots(predictor, sample_digits):
+    """A brush a third of the digit's height fills its loops and makes a fat round blob: still a digit."""
+    for image, label in sample_digits:
+        for brush in (0.3, 0.4, 0.45):
+            canvas = place(drawn_digit(image, 200, brush * 200), (0.5, 0.5))
+            reading = predictor.read(render(canvas, "black_on_white"))
+            assert reading.text == str(label), (label, brush, reading.status)
+
+
 def test_ten_is_read_as_one_zero_not_as_one_digit(predictor):
     canvas = stroke_canvas(DRAWN_STROKES["1"], scale=2.0, offset=(10, 40))
     canvas = np.maximum(canvas, stroke_canvas(DRAWN_STROKES["0"], scale=2.0, offset=(120, 40)))
