@@ -18,10 +18,9 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mnist_core import artifacts, display  # noqa: E402
-from mnist_core.config import DEFAULT_MODEL, MODELS_DIR  # noqa: E402
+from mnist_core.config import DEFAULT_MODEL, MODEL_FILE, MODELS_DIR  # noqa: E402
 from mnist_core.image_io import decode_canvas_png, decode_image  # noqa: E402
 from mnist_core.predictor import EMPTY, UNSURE, DigitReading, Predictor, Reading  # noqa: E402
-from mnist_core.presets import PRESETS  # noqa: E402
 
 CANVAS_PIXELS = 320  # the drawing's resolution; on screen it scales to its column
 CANVAS_MAX_DISPLAY_WIDTH = 560  # CSS pixels: big on a projector, the full width on a phone
@@ -52,7 +51,8 @@ def skip_streamlit_keras_cleanup() -> None:
     Streamlit does it for apps that build models per rerun. Here the model is built once and
     shared, so the clean-up only costs: a full gc.collect() and an emptied TensorFlow kernel
     cache, which made each stroke take ~1.4 s instead of tens of ms (profiled with py-spy).
-    Private API, hence the pinned Streamlit version and the guard.
+    The shipped models are served in NumPy and never load Keras; this matters for a model folder
+    that needs Keras. Private API, hence the pinned Streamlit version and the guard.
     """
     from streamlit.runtime.scriptrunner import script_runner
 
@@ -71,8 +71,9 @@ def load_predictor(folder: str) -> Predictor:
 
 @st.cache_data(show_spinner=False)
 def shipped_models(models_dir: str) -> list[str]:
-    """Presets that have a trained model in models_dir, in the presets' order."""
-    return [name for name in PRESETS if (Path(models_dir) / name / "model.keras").is_file()]
+    """The model folders in models_dir that hold a trained model, by name (not a training run's staging copies)."""
+    folders = [folder for folder in Path(models_dir).iterdir() if (folder / MODEL_FILE).is_file()]
+    return sorted(f.name for f in folders if not f.name.startswith(".") and not f.name.endswith(".previous"))
 
 
 @st.cache_data(show_spinner=False)

@@ -2,14 +2,22 @@
 
 For a single 28x28 image TensorFlow's per-call overhead is most of the cost: a traced
 tf.function takes 1.5-3 ms (more after the app has sat idle between strokes, more again inside
-a busy server), the same arithmetic in NumPy 0.3-1 ms. The layers are read from the Keras model
-itself, so there is no second copy of the weights to drift; the Predictor checks this pass
-against Keras when it loads a model and uses it only if they agree.
+a busy server), the same arithmetic in NumPy 0.3-1 ms. The layers are read from the very file
+Keras saved (model.keras: a zip of config.json and model.weights.h5), so there is no second copy
+of the weights to drift, and serving needs no TensorFlow at all (it takes ~4 s and ~500 MB to
+import). Nothing in the file is executed: a layer this module does not know makes it decline.
+scripts/train.py checks this pass against Keras for every model it saves; the tests check every
+shipped model.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -70,11 +78,8 @@ def max_pool_step(size: int) -> Step:
     return step
 
 
-def layer_step(layer) -> Step | None:
-    """One Keras layer -> its NumPy step, or None when this module does not cover it."""
-    kind = type(layer).__name__
-    config = layer.get_config()
-    weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+def layer_step(kind: str, config: dict, weights: list[np.ndarray]) -> Step | None:
+    """One Keras layer (class name, config, weights) -> its NumPy step, or None when not covered."""
     if kind in ("InputLayer", "Dropout"):  # Dropout only acts while training
         return lambda x: x
     if kind == "Flatten":
@@ -108,20 +113,73 @@ def layer_step(layer) -> Step | None:
     return None
 
 
-def compile_forward(model) -> Step | None:
-    """A Keras model made of a chain of layers -> f(float32 (N, 28, 28, 1)) -> float32 (N, classes), or None if any layer is not covered."""
-    # The layers are taken as a chain in their listed order: true of every preset, and a model
-    # with branches would disagree with Keras in the Predictor's check and not be used.
-    steps = []
-    for layer in model.layers:
-        step = layer_step(layer)
-        if step is None:
-            return None
-        steps.append(step)
-
+def chain_forward(steps: list[Step]) -> Step:
     def forward(x: np.ndarray) -> np.ndarray:
         for step in steps:
             x = step(x)
         return x.astype(np.float32, copy=False)
 
     return forward
+
+
+def read_forward(path: str | Path) -> Step | None:
+    """model.keras -> f(float32 (N, 28, 28, 1)) -> float32 (N, classes), or None when the file holds
+    a model this module does not cover (another layer, branches); ValueError when it is damaged."""
+    import h5py  # installed with Keras; imported here so that the rest of the module needs only NumPy
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            model_config = json.loads(archive.read("config.json"))
+            weights_file = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        with weights_file:
+            layers = chain_of_layers(model_config)
+            if layers is None:
+                return None
+            steps = []
+            for layer, path_in_file in zip(layers, weight_paths(layers)):
+                variables = weights_file.get(f"{path_in_file}/vars")
+                count = len(variables) if variables is not None else 0
+                weights = [np.asarray(variables[str(index)], np.float32) for index in range(count)]
+                step = layer_step(layer["class_name"], layer["config"], weights)
+                if step is None:
+                    return None
+                steps.append(step)
+    except (OSError, KeyError, IndexError, TypeError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error})") from error
+    return chain_forward(steps)
+
+
+def weight_paths(layers: list[dict]) -> list[str]:
+    """Where Keras 3 stored each layer's weights: by class name and count, not the layer's own
+    name (layers/dense, layers/dense_1, ...), as keras.saving does."""
+    used: dict[str, int] = {}
+    paths = []
+    for layer in layers:
+        name = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", layer["class_name"])).lower()
+        count = used.get(name, -1) + 1
+        used[name] = count
+        paths.append(f"layers/{name}" if count == 0 else f"layers/{name}_{count}")
+    return paths
+
+
+def chain_of_layers(model_config: dict) -> list[dict] | None:
+    """A saved Sequential or Functional model's config -> its layers in order, or None unless
+    each layer takes exactly the previous one's output."""
+    if model_config.get("class_name") not in ("Sequential", "Functional"):
+        return None
+    layers = model_config["config"]["layers"]
+    if model_config["class_name"] == "Functional":
+        for previous, layer in zip(layers, layers[1:]):
+            sources = [
+                argument["config"]["keras_history"][0]
+                for node in layer.get("inbound_nodes", [])
+                for argument in node.get("args", [])
+                if isinstance(argument, dict) and "keras_history" in argument.get("config", {})
+            ]
+            if sources != [previous["config"]["name"]]:
+                return None
+        outputs = model_config["config"].get("output_layers", [])
+        outputs = [outputs] if outputs and isinstance(outputs[0], str) else outputs  # one output: a bare triple
+        if [output[0] for output in outputs] != [layers[-1]["config"]["name"]]:
+            return None
+    return layers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mnist_core.config import (
     model_dir,
 )
 from mnist_core.normalize import image_to_ink, normalize_digit
-from mnist_core.numpy_forward import compile_forward
+from mnist_core.numpy_forward import read_forward
 from mnist_core.segment import Box, DigitInk, find_digits, split_wide
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -68,39 +69,59 @@ class Reading:
 
 
 class Predictor:
-    """A model loaded once, read-only afterwards, so that one instance serves every thread."""
+    """A model loaded once, read-only afterwards, so that one instance serves every thread.
+
+    One drawing's few digits go through the model's layers in NumPy, read straight from
+    model.keras (numpy_forward): no TensorFlow is imported to serve them. Keras (safe mode) is
+    loaded only when first needed: for large batches, or a model NumPy does not cover.
+    """
 
     def __init__(self, folder: str | os.PathLike = DEFAULT_MODEL):
-        import tensorflow as tf
-
         self.folder = Path(model_dir(folder))
-        self.model = artifacts.load_keras_model(self.folder)
+        path = artifacts.model_file(self.folder)
         self.unsure_threshold = read_unsure_threshold(self.folder)
-        # A traced function with a fixed signature: ~2 ms per call from any thread, where an
-        # eager call costs 15-25 ms and model.predict() ~100 ms for one image. Used for batches.
-        self._forward = tf.function(
-            lambda batch: self.model(batch, training=False),
-            input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
-        )
-        # One drawing's few digits: the same layers in NumPy, several times faster (numpy_forward).
-        self._small_forward = self._checked_numpy_forward()
-        self.uses_numpy = self._small_forward is not self._forward
+        self._keras_lock = threading.Lock()
+        self._model = None
+        self._forward = None
+        try:
+            numpy_forward = read_forward(path)
+        except ValueError as error:
+            raise ValueError(f"{error}. {artifacts.TRAIN_HINT.format(name=self.folder.name)}") from error
+        self.uses_numpy = numpy_forward is not None
+        # Not covered by NumPy: load Keras now, not under the first user's stroke.
+        self._small_forward = numpy_forward if self.uses_numpy else self._keras_forward()
 
-    def _checked_numpy_forward(self):
-        """The NumPy forward pass if it covers this model and agrees with Keras, else the traced function."""
-        probe = np.random.default_rng(0).random((8, *INPUT_SHAPE), dtype=np.float32)
-        keras_scores = np.asarray(self._forward(probe))  # traces now, not under load
-        forward = compile_forward(self.model)
-        if forward is None or not np.allclose(forward(probe), keras_scores, atol=1e-5):
+    @property
+    def model(self):
+        """The Keras model (loaded on first use, in safe mode)."""
+        self._keras_forward()
+        return self._model
+
+    def _keras_forward(self):
+        """The model as a traced tf.function with a fixed signature, built once on first use.
+
+        ~2 ms per call from any thread, where an eager call costs 15-25 ms and model.predict()
+        ~100 ms for one image.
+        """
+        with self._keras_lock:
+            if self._forward is None:
+                import tensorflow as tf
+
+                model = artifacts.load_keras_model(self.folder)
+                forward = tf.function(
+                    lambda batch: model(batch, training=False),
+                    input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
+                )
+                forward(np.zeros((1, *INPUT_SHAPE), np.float32))  # trace now
+                self._model, self._forward = model, forward
             return self._forward
-        return forward
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) or (N, 28, 28, 1) in [0, 1] -> float32 (N, 10) class probabilities."""
         batch = np.asarray(images, np.float32).reshape(-1, *INPUT_SHAPE)
         if len(batch) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        forward = self._small_forward if len(batch) <= SMALL_BATCH else self._forward
+        forward = self._small_forward if len(batch) <= SMALL_BATCH else self._keras_forward()
         scores = np.asarray(forward(batch), dtype=np.float32)
         # The seed presets end in sigmoid, not softmax: rescale so every model's scores sum to 1.
         return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)

@@ -25,6 +25,7 @@ from mnist_core import artifacts  # noqa: E402
 from mnist_core.augment import AugmentedBatches  # noqa: E402
 from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
 from mnist_core.data import load_mnist, to_model_input  # noqa: E402
+from mnist_core.numpy_forward import read_forward  # noqa: E402
 from mnist_core.presets import PRESETS, get_preset  # noqa: E402
 
 MAX_STORED_MISTAKE_IMAGES = 120
@@ -63,6 +64,19 @@ def one_cycle(peak: float, epochs: int):
         return float(peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))))
 
     return schedule
+
+
+def check_numpy_forward(path: Path, model, images: np.ndarray) -> None:
+    """The app reads model.keras in NumPy (mnist_core.numpy_forward): it must give Keras's answers."""
+    forward = read_forward(path)
+    if forward is None:
+        print("note: the app will serve this model through Keras (layers NumPy does not cover)")
+        return
+    batch = (images / 255.0).astype(np.float32)[..., None]
+    difference = float(np.abs(forward(batch) - np.asarray(model(batch, training=False))).max())
+    if difference > 1e-4:
+        raise ValueError(f"the NumPy forward pass differs from Keras by {difference:.2g} on test digits")
+    print(f"NumPy forward pass checked against Keras on {len(images)} test digits (max difference {difference:.1g})")
 
 
 def library_versions() -> dict[str, str]:
@@ -175,6 +189,7 @@ def main(argv=None) -> None:
         inference_model = preset.build()
         inference_model.set_weights(model.get_weights())
         inference_model.save(folder / "model.keras")
+        check_numpy_forward(folder / "model.keras", inference_model, mnist.test.images[:200])
         artifacts.write_json(folder / "history.json", history_record)
         artifacts.write_json(folder / "metrics.json", metrics)
         artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)

@@ -48,3 +48,14 @@ def test_shipped_cnn_reaches_99_5_percent_on_the_real_test_set(mnist_dir):
     report = json.loads(result.stdout)
     assert report["accuracy"] >= 0.995, report["accuracy"]
     assert np.array(report["confusion_matrix"]).sum() == 10000
+
+
+def test_reading_a_drawing_needs_no_tensorflow():
+    """Serving reads model.keras in NumPy: the app starts without TensorFlow's seconds and hundreds of MB."""
+    code = (
+        "import sys, numpy as np; from mnist_core.predictor import Predictor; "
+        "reading = Predictor().read(np.pad(np.ones((120, 20, 3), np.uint8) * 255, ((80, 80), (130, 130), (0, 0)))); "
+        "print(reading.text, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert result.stdout.split() == ["1", "False", "False"], result.stderr[-2000:]
