@@ -589,6 +589,7 @@ class LoadSettings:
     timeout: float = 30.0
     canvas_key: str | None = None  # None: the page's only drawable canvas
     rounds: int = 1  # load phases one after the other, each with new users (new sessions)
+    expire_wait: float = 0.0  # then wait this long (past the server's session TTL) and sample memory again
 
 
 @dataclass
@@ -863,6 +864,11 @@ async def run_load(
     # so "after" is the memory a burst of users leaves behind for a while.
     await asyncio.sleep(settle_seconds if server_pid else 0)
     memory_after = memory.sample()
+    memory_after_expiry = None
+    if server_pid and settings.expire_wait > 0:
+        # Every user has gone: once Streamlit drops their sessions, what memory is still held?
+        await asyncio.sleep(settings.expire_wait)
+        memory_after_expiry = _megabytes(memory.sample())
 
     outcomes = record.outcomes
     finished = [o.seconds for o in outcomes if o.seconds is not None]
@@ -903,6 +909,7 @@ async def run_load(
             "peak": _megabytes(memory.peak_bytes),
             "after": _megabytes(memory_after),
             "after_each_round": [*memory_after_rounds, _megabytes(memory_after)] if settings.rounds > 1 else [],
+            "after_sessions_expired": memory_after_expiry,
         },
         "load_generator_cpu_s": round(load_generator_cpu, 1),
     }
@@ -1204,6 +1211,7 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("  peak under load MB", _fmt(memory.get("peak"))),
         ("  after MB", _fmt(memory.get("after"))),
         ("  after each round MB", ", ".join(_fmt(m) for m in memory.get("after_each_round") or []) or "-"),
+        ("  after sessions expired MB", _fmt(memory.get("after_sessions_expired"))),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
@@ -1319,6 +1327,12 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="repeat the load with new users each time; reports memory after each round",
     )
     load.add_argument(
+        "--expire-wait",
+        type=float,
+        default=0.0,
+        help="after the load, wait this many seconds (Streamlit keeps a closed session 120 s) and measure memory again",
+    )
+    load.add_argument(
         "--digits-dir",
         type=Path,
         help="draw the PNGs in DIR (named after their digit: 3.png, 7_b.png)",
@@ -1385,6 +1399,7 @@ async def _main(arguments: argparse.Namespace) -> int:
             timeout=arguments.timeout,
             canvas_key=arguments.canvas_key,
             rounds=arguments.rounds,
+            expire_wait=arguments.expire_wait,
         )
 
     if arguments.capture_fixture:
