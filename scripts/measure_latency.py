@@ -215,7 +215,10 @@ def main(argv=None) -> int:
     parser.add_argument("--strokes", type=int, default=30, help="timed strokes per page (default 30)")
     parser.add_argument("--starts", type=int, default=3, help="server starts per page for startup (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--app", type=Path, help="measure this page instead of app.py (a variant under study)")
     args = parser.parse_args(argv)
+    if args.app:
+        PAGES["app"]["script"] = args.app.resolve()
     if args.strokes < 1 or args.starts < 1:
         parser.error("--strokes and --starts must be at least 1")
     if not chromium_available():

@@ -15,8 +15,9 @@ from mnist_core.display import pixel_grid
 from mnist_core.synthetic import render
 
 
-def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
-    """Run app.main() with canvas_ui(brush, key) returning `drawing` (None = a blank canvas)."""
+def run_app(drawing=None, models_dir=MODELS_DIR, sidebar_tab: str | None = None) -> AppTest:
+    """Run app.main() with canvas_ui(brush, key) returning `drawing` (None = a blank canvas),
+    with the sidebar's `sidebar_tab` open (default: the first)."""
 
     def page(drawing, models_dir, project_root):
         import sys
@@ -31,6 +32,8 @@ def run_app(drawing=None, models_dir=MODELS_DIR) -> AppTest:
         app.main()
 
     test = AppTest.from_function(page, args=(drawing, str(models_dir), str(PROJECT_ROOT)), default_timeout=120)
+    if sidebar_tab:
+        test.session_state["sidebar_tab"] = sidebar_tab
     return test.run()
 
 
@@ -48,7 +51,11 @@ def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
     assert metric_values(test)["Prediction"] == "7"
     assert [tab.label for tab in test.sidebar.tabs] == ["Training curves", "Model"]
     assert test.sidebar.selectbox[0].value == "cnn"
-    assert metric_values(test)["Test accuracy"].endswith("%")
+    # Only the open tab is built: the curves (accuracy and loss), not the model's panel.
+    assert len(test.sidebar.get("vega_lite_chart")) == 2 and "Test accuracy" not in metric_values(test)
+    test = run_app(seven_drawing(), sidebar_tab="Model")
+    assert metric_values(test)["Test accuracy"].endswith("%") and metric_values(test)["Prediction"] == "7"
+    assert len(test.sidebar.get("vega_lite_chart")) == 1  # the confusion matrix
 
 
 def test_a_reading_below_the_calibrated_threshold_says_not_sure_with_the_top_two(tmp_path):
@@ -111,7 +118,7 @@ def test_pixel_grid_shows_every_model_pixel():
 def test_malformed_metrics_break_only_the_model_panel(tmp_path, content):
     shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
     (tmp_path / "cnn" / "metrics.json").write_text(content)
-    test = run_app(seven_drawing(), models_dir=tmp_path)
+    test = run_app(seven_drawing(), models_dir=tmp_path, sidebar_tab="Model")
     assert not test.exception
     assert any("metrics.json lacks test_accuracy" in w.value for w in test.sidebar.warning)
     assert metric_values(test)["Prediction"] == "7"
