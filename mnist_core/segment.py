@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -157,11 +157,6 @@ def overlap_groups(components: list[Component]) -> list[list[Component]]:
         else:
             groups.append([component])
     return sorted(groups, key=lambda group: min(c.box.left for c in group))
-
-
-def group_into_digits(components: list[Component]) -> list[list[Component]]:
-    """Blobs -> groups of blobs, one per digit, ordered left to right by horizontal overlap."""
-    return merge_fragments(overlap_groups(components))
 
 
 def merge_fragments(groups: list[list["Component"]]) -> list[list["Component"]]:

@@ -589,7 +589,7 @@ class LoadSettings:
     timeout: float = 30.0
     canvas_key: str | None = None  # None: the page's only drawable canvas
     rounds: int = 1  # load phases one after the other, each with new users (new sessions)
-    expire_wait: float = 0.0  # then wait this long (past the server's session TTL) and sample memory again
+    expire_wait: float = 0.0  # after each round, wait this long (past the server's session TTL) and sample memory again
 
 
 @dataclass
@@ -832,6 +832,7 @@ async def run_load(
     memory.start()
     elapsed = 0.0
     memory_after_rounds = []
+    memory_after_expiry_rounds = []
     for round_index in range(settings.rounds):
         started = time.perf_counter()
         stop_at = started + settings.duration
@@ -858,17 +859,21 @@ async def run_load(
             # round is memory kept per session or per rerun. (The last round's is "after".)
             await asyncio.sleep(settle_seconds)
             memory_after_rounds.append(_megabytes(memory.sample()))
+            if settings.expire_wait > 0:
+                # Let this round's sessions expire before new users come: then memory that
+                # still rises from round to round is kept for good, not per live session.
+                await asyncio.sleep(settings.expire_wait)
+                memory_after_expiry_rounds.append(_megabytes(memory.sample()))
     await memory.stop()
     load_generator_cpu = _cpu_seconds() - cpu_before
     # Disconnected sessions linger (server.disconnectedSessionTTL, 120 s),
     # so "after" is the memory a burst of users leaves behind for a while.
     await asyncio.sleep(settle_seconds if server_pid else 0)
     memory_after = memory.sample()
-    memory_after_expiry = None
     if server_pid and settings.expire_wait > 0:
         # Every user has gone: once Streamlit drops their sessions, what memory is still held?
         await asyncio.sleep(settings.expire_wait)
-        memory_after_expiry = _megabytes(memory.sample())
+        memory_after_expiry_rounds.append(_megabytes(memory.sample()))
 
     outcomes = record.outcomes
     finished = [o.seconds for o in outcomes if o.seconds is not None]
@@ -909,7 +914,7 @@ async def run_load(
             "peak": _megabytes(memory.peak_bytes),
             "after": _megabytes(memory_after),
             "after_each_round": [*memory_after_rounds, _megabytes(memory_after)] if settings.rounds > 1 else [],
-            "after_sessions_expired": memory_after_expiry,
+            "after_each_round_sessions_expired": memory_after_expiry_rounds,
         },
         "load_generator_cpu_s": round(load_generator_cpu, 1),
     }
@@ -1211,7 +1216,7 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("  peak under load MB", _fmt(memory.get("peak"))),
         ("  after MB", _fmt(memory.get("after"))),
         ("  after each round MB", ", ".join(_fmt(m) for m in memory.get("after_each_round") or []) or "-"),
-        ("  after sessions expired MB", _fmt(memory.get("after_sessions_expired"))),
+        ("  ... sessions expired MB", ", ".join(_fmt(m) for m in memory.get("after_each_round_sessions_expired") or []) or "-"),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
@@ -1330,7 +1335,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--expire-wait",
         type=float,
         default=0.0,
-        help="after the load, wait this many seconds (Streamlit keeps a closed session 120 s) and measure memory again",
+        help="after each round, wait this many seconds (Streamlit keeps a closed session 120 s) and measure memory again",
     )
     load.add_argument(
         "--digits-dir",
