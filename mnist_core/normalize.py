@@ -42,8 +42,8 @@ def to_float_image(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError("image contains NaN or infinite values")
-        array = array.astype(np.float32)
-        return np.clip(array / 255.0 if array.max() > 1.0 else array, 0.0, 1.0)
+        # Scaled and clipped in the input's own precision: a float64 beyond float32's range stays finite.
+        return np.clip(array / 255.0 if array.max() > 1.0 else array, 0.0, 1.0).astype(np.float32)
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     # Other integer types: 16-bit images use their full range, anything else is taken as 0-255.
