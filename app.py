@@ -60,6 +60,34 @@ def skip_streamlit_keras_cleanup() -> None:
         script_runner._clean_problem_modules = lambda: None
 
 
+@st.cache_resource
+def tolerate_malformed_widget_json() -> None:
+    """Let a widget state that is not JSON reach the widget's own deserializer as text.
+
+    Streamlit parses every JSON widget state before the page runs and lets a JSONDecodeError
+    escape: one malformed canvas state (no browser sends it; a crafted message can) showed a
+    traceback and broke that visitor's session for good. As text, the canvas component's own
+    deserializer turns it into an empty state, the page says nothing is drawn, and the next
+    stroke works. Private API, hence the pinned Streamlit version and the guard.
+    """
+    import json
+
+    from streamlit.runtime.state import session_state
+
+    original = getattr(session_state, "unpack_widget_state_value", None)
+    if original is None or getattr(original, "tolerant", False):
+        return
+
+    def unpack(widget_state):
+        try:
+            return original(widget_state)
+        except json.JSONDecodeError:
+            return widget_state.json_value
+
+    unpack.tolerant = True
+    session_state.unpack_widget_state_value = unpack
+
+
 # Cached by folder path (not preset name), so that a different models folder never hits a stale entry.
 
 
@@ -429,6 +457,7 @@ def upload_ui(predictor: Predictor) -> None:
 def main() -> None:
     st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
     skip_streamlit_keras_cleanup()
+    tolerate_malformed_widget_json()
     st.html(CANVAS_CSS + READING_CSS)
     name = sidebar_ui()
     st.title("✏️ Draw a digit")

@@ -959,7 +959,8 @@ class BadInput:
 _NON_JSON_LIMITATION = (
     "Streamlit re-parses the stored json_value on every rerun and raises "
     "JSONDecodeError before the script starts: the sending session stays "
-    "broken; other sessions are not affected (checked)"
+    "broken unless the page makes that parse tolerant (app.py does); other "
+    "sessions are not affected (checked)"
 )
 
 

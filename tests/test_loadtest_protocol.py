@@ -105,3 +105,23 @@ def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
 
     simulated_png, captured_png = png_of(simulated_state), png_of(captured_state)
     assert (simulated_png.size, simulated_png.mode) == (captured_png.size, captured_png.mode)
+
+
+def test_malformed_canvas_states_over_the_websocket_leave_every_session_working():
+    """Crafted canvas states (not JSON, the wrong shape, not a PNG, a huge PNG, over the size
+    limit, empty): each gets a message or an answer, never a traceback, and that same session
+    then reads a real drawing; other sessions are never affected."""
+    template = loadtest.CanvasTemplate.from_fixture()
+    style = loadtest.CanvasStyle()  # app.py's canvas
+
+    async def run() -> dict:
+        server = loadtest.StreamlitServer(SCRIPTS.parent / "app.py")
+        await server.start()
+        try:
+            return await loadtest.run_bad_input(loadtest.LoadSettings(url=server.url), template, style)
+        finally:
+            server.stop()
+
+    report = asyncio.run(run())
+    failed = {case["case"]: case for case in report["cases"] if not (case["recovered"] and case["other_sessions_ok"])}
+    assert report["cases"] and not failed, failed
