@@ -129,33 +129,29 @@ class Predictor:
     def read(self, image: np.ndarray, multi: bool = False) -> Reading:
         """Any image array (canvas RGBA, RGB, gray; see normalize.to_float_image) -> Reading."""
         ink = image_to_ink(image)
-        digits = find_digits(ink, multi=multi, confidence=self.confidence if multi else None)
+        # Grouping pieces, splitting touching digits and the answer itself may all need the same
+        # digit read: each is normalized and read once per drawing.
+        seen: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+        def read_digits(digits: list[DigitInk]) -> tuple[np.ndarray, np.ndarray]:
+            """Digits' ink -> float32 (n, 28, 28) model inputs and (n, 10) probabilities."""
+            keys = [(d.box, d.ink.shape, d.ink.tobytes()) for d in digits]
+            new = {key: digit for key, digit in zip(keys, digits) if key not in seen}
+            if new:
+                inputs = np.stack([normalize_digit(d.ink) for d in new.values()])
+                seen.update(zip(new, zip(inputs, self.probabilities(inputs))))
+            return np.stack([seen[key][0] for key in keys]), np.stack([seen[key][1] for key in keys])
+
+        def confidence(digits: list[DigitInk]) -> np.ndarray:
+            return read_digits(digits)[1].max(axis=1)
+
+        digits = find_digits(ink, multi=multi, confidence=confidence if multi else None)
         if not digits:
             return Reading(EMPTY, ink=ink)
         if multi:
-            digits = self.resolve_touching(digits)
-        inputs = np.stack([normalize_digit(d.ink) for d in digits])
-        return self.make_reading([d.box for d in digits], inputs, self.probabilities(inputs), ink)
-
-    def confidence(self, digits: list[DigitInk]) -> np.ndarray:
-        """Digits' ink -> float32 (n,) the model's confidence in its top class for each."""
-        return self.probabilities(np.stack([normalize_digit(d.ink) for d in digits])).max(axis=1)
-
-    def resolve_touching(self, digits: list[DigitInk]) -> list[DigitInk]:
-        """Wide blobs may be touching digits: split only when the model is unsure of the whole
-        and surer of every piece."""
-        line_height = max(d.box.height for d in digits)
-        resolved = []
-        for digit in digits:
-            pieces = split_wide(digit, line_height)
-            if len(pieces) == 1:
-                resolved.append(digit)
-                continue
-            candidates = [digit, *pieces]
-            confidence = self.probabilities(np.stack([normalize_digit(c.ink) for c in candidates])).max(axis=1)
-            whole, split = float(confidence[0]), float(confidence[1:].min())
-            resolved.extend(pieces if whole < 0.9 and split > whole else [digit])
-        return resolved
+            digits = resolve_touching(digits, confidence)
+        inputs, probabilities = read_digits(digits)
+        return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 
     def make_reading(
         self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
@@ -181,3 +177,19 @@ def read_unsure_threshold(folder: Path) -> float:
     except (ValueError, KeyError, TypeError):
         return DEFAULT_UNSURE_THRESHOLD
     return value if 0.0 < value < 1.0 else DEFAULT_UNSURE_THRESHOLD
+
+
+def resolve_touching(digits: list[DigitInk], confidence) -> list[DigitInk]:
+    """Wide blobs may be touching digits: split only when the model (confidence: digits' ink ->
+    float (n,)) is unsure of the whole and surer of every piece."""
+    line_height = max(d.box.height for d in digits)
+    resolved = []
+    for digit in digits:
+        pieces = split_wide(digit, line_height)
+        if len(pieces) == 1:
+            resolved.append(digit)
+            continue
+        scores = confidence([digit, *pieces])
+        whole, split = float(scores[0]), float(scores[1:].min())
+        resolved.extend(pieces if whole < 0.9 and split > whole else [digit])
+    return resolved
