@@ -2,15 +2,22 @@
 
 Each image gets a random affine warp (shift, rotation, scale, shear), a smooth elastic
 distortion and a random stroke-width change, all in one cv2.remap plus one morphology step.
+A share of the images is first redrawn the way the app sees them: enlarged to a canvas size,
+drawn with another brush (hairline to very thick, where strokes break or loops fill), then
+brought back to 28x28 by the serving pipeline's own normalize_digit, so the model learns
+from what the pipeline really feeds it.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
 
 import cv2
 import keras
 import numpy as np
 
 from mnist_core.config import IMAGE_SIZE
+from mnist_core.normalize import normalize_digit, stroke_width
 
 MAX_SHIFT = 2.0  # pixels; the serving pipeline centres by mass, so shifts stay small
 MAX_ROTATION = 10.0  # degrees
@@ -19,6 +26,9 @@ MAX_SHEAR = 0.15
 ELASTIC_AMPLITUDE = 1.2  # pixels of displacement at the coarse grid points
 ELASTIC_GRID = 4  # a 4x4 field of random displacements, smoothly upsampled to 28x28
 STROKE_CHANGE_PROBABILITY = 0.4
+REDRAWN_SHARE = 0.35  # of each batch, taken from the redrawn copies
+REDRAWN_COPIES = 2  # redrawn copies made of each training digit, each with its own size and brush
+REDRAW_HEIGHTS = (40, 280)  # canvas pixels a digit is drawn at
 
 _GRID_Y, _GRID_X = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE].astype(np.float32)
 _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -66,6 +76,59 @@ def augment_image(image: np.ndarray, rng: np.random.Generator, strength: float =
     return np.clip(change_stroke_width(warped, rng, strength), 0.0, 1.0)
 
 
+def random_brush(height: int, rng: np.random.Generator) -> float:
+    """A brush width in pixels for a digit `height` tall: hairline, natural, or very thick."""
+    kind = rng.random()
+    if kind < 0.3:
+        return rng.uniform(1.0, 2.5)
+    if kind < 0.75:
+        return height * rng.uniform(0.05, 0.22)
+    return height * rng.uniform(0.22, 0.4)
+
+
+def redraw(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """float32 (28, 28) MNIST digit -> float32 (28, 28): drawn at a random size and brush, then
+    normalized the way the app normalizes a drawing."""
+    rows = np.flatnonzero(image.max(axis=1) > 0.15)
+    cols = np.flatnonzero(image.max(axis=0) > 0.15)
+    if rows.size == 0:
+        return image
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height = int(rng.integers(*REDRAW_HEIGHTS))
+    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
+    mask = cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC) > rng.uniform(0.3, 0.6)
+    if not mask.any():
+        return image
+    offset = (random_brush(height, rng) - stroke_width(mask)) / 2
+    margin = int(np.ceil(max(offset, 0))) + 2
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), margin, margin, margin, margin, cv2.BORDER_CONSTANT, 0)
+    if offset >= 0:
+        drawn = cv2.distanceTransform(1 - padded, cv2.DIST_L2, 5) <= offset
+    else:
+        drawn = cv2.distanceTransform(padded, cv2.DIST_L2, 5) > -offset
+        if drawn.sum() < 0.1 * padded.sum():  # thinned away: a hairline keeps at least some ink
+            drawn = cv2.distanceTransform(padded, cv2.DIST_L2, 5) > -offset / 2
+    if not drawn.any():
+        return image
+    return normalize_digit(cv2.GaussianBlur(drawn.astype(np.float32), (3, 3), 0.7))
+
+
+def _redraw_chunk(task: tuple[np.ndarray, int]) -> np.ndarray:
+    images, seed = task
+    rng = np.random.default_rng(seed)
+    return np.stack([redraw(image, rng) for image in images])
+
+
+def redraw_all(images: np.ndarray, seed: int, copies: int = REDRAWN_COPIES, workers: int = 2) -> np.ndarray:
+    """float32 (N, 28, 28, 1) -> float32 (copies, N, 28, 28, 1): redrawn copies of each, made in parallel."""
+    chunks = np.array_split(images[..., 0], max(1, len(images) // 2000))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return np.stack([
+            np.concatenate(list(pool.map(_redraw_chunk, [(chunk, (seed * 10 + copy) * 1000 + index) for index, chunk in enumerate(chunks)])))
+            for copy in range(copies)
+        ])[..., None]
+
+
 def augment_batch(images: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """float32 (N, 28, 28, 1) -> float32 (N, 28, 28, 1), each image augmented independently."""
     out = np.empty_like(images)
@@ -81,9 +144,13 @@ class AugmentedBatches(keras.utils.PyDataset):
     so that the last epochs also fit clean MNIST-style digits (what the pipeline produces).
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, epochs: int):
+    def __init__(
+        self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, epochs: int,
+        redrawn: np.ndarray | None = None,
+    ):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images, self.labels, self.batch_size = images, labels, batch_size
+        self.redrawn = redrawn  # (copies, N, 28, 28, 1) redrawn copies of the images (redraw_all), or None
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(images))
         self.epochs, self.epoch = epochs, 0
@@ -98,7 +165,12 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return augment_batch(self.images[chosen], self.rng, self.strength), self.labels[chosen]
+        batch = self.images[chosen]
+        if self.redrawn is not None:
+            use_redrawn = self.rng.random(len(chosen)) < REDRAWN_SHARE
+            copy = self.rng.integers(len(self.redrawn), size=len(chosen))
+            batch = np.where(use_redrawn[:, None, None, None], self.redrawn[copy, chosen], batch)
+        return augment_batch(batch, self.rng, self.strength), self.labels[chosen]
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.images))

@@ -26,6 +26,8 @@ MAX_JOINED = 3  # a digit drawn in pieces: at most this many neighbouring groups
 JOIN_GAP = 0.3  # ... with gaps no wider than this share of the line's height
 JOIN_WIDTH = 1.3  # ... and together no wider than this times the line's height
 JOIN_MARGIN = 0.2  # another grouping must beat the geometric one by this much (log confidence)
+SHORT_DIGIT = 0.7  # where pieces could be joined, a digit less tall than this share of the line ...
+SHORT_PENALTY = 0.2  # ... costs this much log confidence: digits in a row are about as tall (a 4's open top)
 DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
 
 
@@ -277,6 +279,10 @@ def best_grouping(groups: list[list[Component]], default: list[Span], confidence
                        if group_box(groups[i]).height < FRAGMENT_HEIGHT * max(group_box(g).height for g in groups)}
     candidates = sorted(standing_alone | set(alternatives) | set(default))
     scores = dict(zip(candidates, np.log(np.maximum(confidence(candidates), 1e-9))))
+    line_height = max(group_box(g).height for g in groups)
+    for start, end in candidates:
+        if group_box([c for g in groups[start:end] for c in g]).height < SHORT_DIGIT * line_height:
+            scores[(start, end)] -= SHORT_PENALTY
     best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
     for end in range(1, len(groups) + 1):
         options = [(best[start][0] + scores[(start, end)], best[start][1] + [(start, end)])

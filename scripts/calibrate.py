@@ -41,7 +41,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
-    parser.add_argument("--canvases", type=int, default=1500)
+    parser.add_argument("--canvases", type=int, default=6000, help="fewer make the threshold noisy")
     parser.add_argument("--target", type=float, default=0.995, help="accuracy required above the threshold")
     parser.add_argument("--seed", type=int, default=99)
     args = parser.parse_args(argv)

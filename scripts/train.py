@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mnist_core import artifacts  # noqa: E402
-from mnist_core.augment import AugmentedBatches  # noqa: E402
+from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all  # noqa: E402
 from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
 from mnist_core.data import load_mnist, to_model_input  # noqa: E402
 from mnist_core.numpy_forward import read_forward  # noqa: E402
@@ -126,7 +126,12 @@ def main(argv=None) -> None:
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
-        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed, epochs=epochs)
+        # Each training digit also redrawn as on a canvas (random size and brush) and normalized by
+        # the serving pipeline: the model learns from what the app will feed it.
+        started = time.perf_counter()
+        redrawn = redraw_all(x_train, seed=args.seed)
+        print(f"redrew {len(x_train)} training digits {len(redrawn)} times in {time.perf_counter() - started:.0f} s", flush=True)
+        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed, epochs=epochs, redrawn=redrawn)
         fit_kwargs = {}
     else:
         training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}
@@ -163,6 +168,7 @@ def main(argv=None) -> None:
         "epochs": epochs,
         "batch_size": batch_size,
         "train_images": len(x_train),
+        "redrawn_share": REDRAWN_SHARE if preset.augment else 0.0,
         "validation_images": len(x_val),
         "arguments": vars(args),
         "command": "python scripts/train.py " + " ".join(sys.argv[1:] if argv is None else argv),

@@ -68,3 +68,16 @@ def test_a_killed_run_leaves_the_previous_model_loadable(trained, tmp_path, kill
         assert after == before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model"]
     assert all(".partial-" in name or name.endswith(".previous") for name in leftovers)
+
+
+def test_the_cnn_also_learns_from_digits_redrawn_like_drawings(tmp_path):
+    """The shipped preset's path: training digits redrawn at canvas sizes and brushes, then
+    normalized by the serving pipeline, mixed into its batches."""
+    out = tmp_path / "cnn"
+    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn", "--limit", "256",
+               "--epochs", "1", "--batch-size", "64", "--data-dir", str(FIXTURE_MNIST), "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "redrew 243 training digits 2 times" in result.stdout
+    assert artifacts.read_metrics(out)["redrawn_share"] > 0
+    assert Predictor(out).probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
