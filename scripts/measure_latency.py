@@ -18,6 +18,12 @@ Startup: from launching `streamlit run` to the first stroke answered in a fresh 
 driver spends moving the mouse along the stroke is left out), the median of
 --starts starts per page. Starts alternate between the pages so that a machine that is busy
 with something else slows both alike; the strokes are timed on each page's last start.
+
+Under load (--under-load USERS): while the strokes are timed, scripts/loadtest.py runs USERS
+simulated users against the same server (each drawing every --load-interval s): what one person
+in the room sees while everyone else draws. The load's own figures are reported beside.
+
+    python scripts/measure_latency.py --strokes 20 --starts 1 --under-load 20
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -51,6 +58,8 @@ PAGES = {
 }
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
+LOAD_SETTLE = 6.0  # seconds for the simulated users to connect and start drawing
+SECONDS_PER_STROKE = 2.0  # a timed stroke with its clearing, generously: how long the load must last
 EMPTY_VALUES = (None, "–")  # the metric is absent (app) or shows "–" (bare page) on an empty canvas
 
 # One-stroke digits in a 0-100 box (x right, y down), drawn in turn: what the model reads does
@@ -167,8 +176,28 @@ def empty_canvas(page, name: str) -> None:
     page.mouse.move(0, 0)  # leave the toolbar: the next stroke lands like a pen
 
 
-def start_and_measure(browser, name: str, strokes: int) -> dict:
-    """One server start: its startup phases, and (if strokes) that many timed strokes."""
+def start_load(url: str, users: int, interval: float, strokes: int) -> subprocess.Popen:
+    """scripts/loadtest.py's simulated users on url, for as long as `strokes` timed strokes take."""
+    duration = LOAD_SETTLE + SECONDS_PER_STROKE * strokes
+    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "loadtest.py"), "--url", url, "--users", str(users),
+               "--duration", f"{duration:.0f}", "--interval", str(interval), "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(LOAD_SETTLE)
+    return process
+
+
+def load_summary(process: subprocess.Popen) -> dict:
+    """The load test's own figures, once it has finished."""
+    output, _ = process.communicate(timeout=TIMEOUT * 10)
+    summary = json.loads(output)
+    keys = ("users", "drawings", "drawings_per_second", "latency_ms", "missing", "crossed", "exceptions",
+            "dropped_sockets", "timeouts", "ok")
+    return {key: summary[key] for key in keys}
+
+
+def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, load_interval: float = 2.0) -> dict:
+    """One server start: its startup phases, and (if strokes) that many timed strokes, under the
+    load of load_users simulated users if any."""
     page_info = PAGES[name]
     pixels = page_info["canvas_pixels"]
     digits = list(DIGITS)
@@ -193,12 +222,15 @@ def start_and_measure(browser, name: str, strokes: int) -> dict:
                 "latencies_s": [],
                 "values": [],
             }
+            load = start_load(url, load_users, load_interval, strokes) if strokes and load_users else None
             for index in range(strokes):
                 empty_canvas(page, name)
                 stroke = digit_stroke(digits[index % len(digits)], pixels)
                 latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
                 result["latencies_s"].append(latency)
                 result["values"].append(value)
+            if load:
+                result["load"] = load_summary(load)
             return result
         finally:
             context.close()
@@ -216,6 +248,9 @@ def main(argv=None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="server starts per page for startup (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--app", type=Path, help="measure this page instead of app.py (a variant under study)")
+    parser.add_argument("--under-load", type=int, default=0, metavar="USERS",
+                        help="time the strokes while USERS simulated users draw too (scripts/loadtest.py)")
+    parser.add_argument("--load-interval", type=float, default=2.0, help="seconds between a simulated user's drawings")
     args = parser.parse_args(argv)
     if args.app:
         PAGES["app"]["script"] = args.app.resolve()
@@ -235,13 +270,14 @@ def main(argv=None) -> int:
             for start in range(args.starts):
                 for name in PAGES:  # alternate: app, bare, app, bare, ...
                     last = start == args.starts - 1
-                    runs[name].append(start_and_measure(browser, name, args.strokes if last else 0))
+                    runs[name].append(start_and_measure(
+                        browser, name, args.strokes if last else 0, args.under_load, args.load_interval))
                     if not args.json:
                         print(f"  {name}: start {start + 1}/{args.starts} done", file=sys.stderr)
         finally:
             browser.close()
 
-    report = {"strokes": args.strokes, "starts": args.starts, "pages": {}}
+    report = {"strokes": args.strokes, "starts": args.starts, "under_load_users": args.under_load, "pages": {}}
     for name, page_runs in runs.items():
         startups = [run["startup"] for run in page_runs]
         report["pages"][name] = {
@@ -253,6 +289,7 @@ def main(argv=None) -> int:
             },
             "startup_first_answer_each_s": [s["first_answer_s"] for s in startups],
             "values_read": page_runs[-1]["values"],
+            "load": page_runs[-1].get("load"),
         }
     app, bare = report["pages"]["app"], report["pages"]["bare"]
     report["ratio_app_over_bare"] = {
@@ -267,7 +304,8 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"\nStroke -> prediction on screen, {args.strokes} one-stroke digits per page "
+    under = f", while {args.under_load} simulated users draw every {args.load_interval:g} s" if args.under_load else ""
+    print(f"\nStroke -> prediction on screen, {args.strokes} one-stroke digits per page{under} "
           "(includes the canvas's ~200 ms send debounce)")
     print(f"{'page':<8}{'script':<36}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for name, info in report["pages"].items():
@@ -275,6 +313,16 @@ def main(argv=None) -> int:
         print(f"{name:<8}{info['script']:<36}{lat['p50_ms']:>9.0f}{lat['p95_ms']:>9.0f}{lat['max_ms']:>9.0f}")
     ratio = report["ratio_app_over_bare"]
     print(f"{'app/bare':<44}{ratio['p50_ms']:>9.2f}{ratio['p95_ms']:>9.2f}{ratio['max_ms']:>9.2f}")
+    if args.under_load:
+        print("\nThe simulated users meanwhile (scripts/loadtest.py: last stroke sent -> rerun finished)")
+        print(f"{'page':<8}{'drawings':>9}{'per s':>7}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}"
+              f"{'missing':>9}{'crossed':>9}{'errors':>8}{'ok':>5}")
+        for name, info in report["pages"].items():
+            load = info["load"]
+            errors = load["exceptions"] + load["dropped_sockets"] + load["timeouts"]
+            latency = load["latency_ms"]
+            print(f"{name:<8}{load['drawings']:>9}{load['drawings_per_second']:>7.1f}{latency['p50']:>8}{latency['p95']:>8}"
+                  f"{latency['max']:>8}{load['missing']:>9}{load['crossed']:>9}{errors:>8}{'yes' if load['ok'] else 'NO':>5}")
     print(f"\nStartup, median of {args.starts} starts: seconds from `streamlit run` to ...")
     print(f"{'page':<8}{'healthy':>9}{'canvas':>9}{'answered':>10}   first answers (s)")
     for name, info in report["pages"].items():
