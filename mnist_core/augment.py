@@ -105,9 +105,10 @@ def redraw(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if offset >= 0:
         drawn = cv2.distanceTransform(1 - padded, cv2.DIST_L2, 5) <= offset
     else:
-        drawn = cv2.distanceTransform(padded, cv2.DIST_L2, 5) > -offset
+        inside = cv2.distanceTransform(padded, cv2.DIST_L2, 5)
+        drawn = inside > -offset
         if drawn.sum() < 0.1 * padded.sum():  # thinned away: a hairline keeps at least some ink
-            drawn = cv2.distanceTransform(padded, cv2.DIST_L2, 5) > -offset / 2
+            drawn = inside > -offset / 2
     if not drawn.any():
         return image
     return normalize_digit(cv2.GaussianBlur(drawn.astype(np.float32), (3, 3), 0.7))
@@ -122,11 +123,10 @@ def _redraw_chunk(task: tuple[np.ndarray, int]) -> np.ndarray:
 def redraw_all(images: np.ndarray, seed: int, copies: int = REDRAWN_COPIES, workers: int = 2) -> np.ndarray:
     """float32 (N, 28, 28, 1) -> float32 (copies, N, 28, 28, 1): redrawn copies of each, made in parallel."""
     chunks = np.array_split(images[..., 0], max(1, len(images) // 2000))
+    tasks = [(chunk, (seed * 10 + copy) * 1000 + index) for copy in range(copies) for index, chunk in enumerate(chunks)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return np.stack([
-            np.concatenate(list(pool.map(_redraw_chunk, [(chunk, (seed * 10 + copy) * 1000 + index) for index, chunk in enumerate(chunks)])))
-            for copy in range(copies)
-        ])[..., None]
+        redrawn = np.concatenate(list(pool.map(_redraw_chunk, tasks)))
+    return redrawn.reshape(copies, *images.shape)
 
 
 def augment_batch(images: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
