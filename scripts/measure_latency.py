@@ -13,15 +13,20 @@ debounce before it sends a stroke. Every timed stroke completes a one-stroke dig
 canvas: the app's Clear button (the bare page: the canvas's reset button) empties it before
 each one, so the metric always goes from "nothing" to a value.
 
+Both pages are served at once and the strokes alternate between them (app, bare, app, ...), so that
+whatever else the machine does slows both alike: timed one page after the other, one version of the app
+measured 1.15, 1.21 and 1.24 times the bare page in three runs within an hour.
+
 Startup: from launching `streamlit run` to the first stroke answered in a fresh browser context
 (server healthy, page loaded with its canvas visible, one stroke drawn and read; the time the
 driver spends moving the mouse along the stroke is left out), the median of
 --starts starts per page. Starts alternate between the pages so that a machine that is busy
-with something else slows both alike; the strokes are timed on each page's last start.
+with something else slows both alike.
 
 Under load (--under-load USERS): while the strokes are timed, scripts/loadtest.py runs USERS
 simulated users against the same server (each drawing every --load-interval s): what one person
-in the room sees while everyone else draws. The load's own figures are reported beside.
+in the room sees while everyone else draws. The load's own figures are reported beside. Under
+load the strokes are timed on each page's last start, one page after the other.
 
     python scripts/measure_latency.py --strokes 20 --starts 1 --under-load 20
 """
@@ -29,6 +34,7 @@ in the room sees while everyone else draws. The load's own figures are reported 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -236,6 +242,38 @@ def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, loa
             context.close()
 
 
+def open_for_strokes(browser, name: str, url: str, stack: contextlib.ExitStack):
+    """A fresh visitor's page on url, watched, with one stroke drawn and read (not timed)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    stack.callback(context.close)
+    page = context.new_page()
+    page.goto(url, timeout=TIMEOUT * 1000)
+    wait_for_app_idle(page, TIMEOUT)
+    canvas = wait_for_canvas(page, TIMEOUT)
+    page.evaluate(WATCH_JS)
+    timed_stroke(page, canvas, digit_stroke("1", PAGES[name]["canvas_pixels"]))
+    return page
+
+
+def strokes_side_by_side(browser, strokes: int) -> dict:
+    """Every page served at once, and `strokes` timed strokes on each, alternating between pages."""
+    digits = list(DIGITS)
+    results = {name: {"latencies_s": [], "values": []} for name in PAGES}
+    with contextlib.ExitStack() as stack:
+        pages = {}
+        for name, page_info in PAGES.items():
+            url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
+            pages[name] = open_for_strokes(browser, name, url, stack)
+        for index in range(strokes):
+            for name, page in pages.items():
+                empty_canvas(page, name)
+                stroke = digit_stroke(digits[index % len(digits)], PAGES[name]["canvas_pixels"])
+                latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
+                results[name]["latencies_s"].append(latency)
+                results[name]["values"].append(value)
+    return results
+
+
 def summary(seconds: list[float]) -> dict:
     values = np.array(seconds) * 1000
     return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
@@ -269,11 +307,14 @@ def main(argv=None) -> int:
         try:
             for start in range(args.starts):
                 for name in PAGES:  # alternate: app, bare, app, bare, ...
-                    last = start == args.starts - 1
+                    strokes_now = args.strokes if args.under_load and start == args.starts - 1 else 0
                     runs[name].append(start_and_measure(
-                        browser, name, args.strokes if last else 0, args.under_load, args.load_interval))
+                        browser, name, strokes_now, args.under_load, args.load_interval))
                     if not args.json:
                         print(f"  {name}: start {start + 1}/{args.starts} done", file=sys.stderr)
+            if not args.under_load:
+                for name, strokes in strokes_side_by_side(browser, args.strokes).items():
+                    runs[name][-1].update(strokes)
         finally:
             browser.close()
 
