@@ -201,49 +201,8 @@ def load_summary(process: subprocess.Popen) -> dict:
     return {key: summary[key] for key in keys}
 
 
-def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, load_interval: float = 2.0) -> dict:
-    """One server start: its startup phases, and (if strokes) that many timed strokes, under the
-    load of load_users simulated users if any."""
-    page_info = PAGES[name]
-    pixels = page_info["canvas_pixels"]
-    digits = list(DIGITS)
-    launched = time.perf_counter()
-    with streamlit_server(page_info["script"], startup_timeout=TIMEOUT) as url:
-        healthy = time.perf_counter() - launched
-        context = browser.new_context(viewport=VIEWPORT)  # a new visitor: nothing cached
-        try:
-            page = context.new_page()
-            page.goto(url, timeout=TIMEOUT * 1000)
-            wait_for_app_idle(page, TIMEOUT)
-            canvas = wait_for_canvas(page, TIMEOUT)
-            ready = time.perf_counter() - launched
-            page.evaluate(WATCH_JS)
-            # The driver moves the mouse in many small steps, which takes a while: that time is
-            # the test's, not the page's, so it is not counted.
-            first_latency, _, drawing = timed_stroke(page, canvas, digit_stroke("1", pixels))
-            answered = time.perf_counter() - launched - drawing
-            result = {
-                "startup": {"healthy_s": healthy, "page_ready_s": ready, "first_answer_s": answered,
-                            "first_stroke_latency_s": first_latency},
-                "latencies_s": [],
-                "values": [],
-            }
-            load = start_load(url, load_users, load_interval, strokes) if strokes and load_users else None
-            for index in range(strokes):
-                empty_canvas(page, name)
-                stroke = digit_stroke(digits[index % len(digits)], pixels)
-                latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
-                result["latencies_s"].append(latency)
-                result["values"].append(value)
-            if load:
-                result["load"] = load_summary(load)
-            return result
-        finally:
-            context.close()
-
-
-def open_for_strokes(browser, name: str, url: str, stack: contextlib.ExitStack):
-    """A fresh visitor's page on url, watched, with one stroke drawn and read (not timed)."""
+def open_visitor(browser, url: str, stack: contextlib.ExitStack):
+    """A new visitor (nothing cached) on url: the watched page once its canvas shows, and the canvas."""
     context = browser.new_context(viewport=VIEWPORT)
     stack.callback(context.close)
     page = context.new_page()
@@ -251,27 +210,58 @@ def open_for_strokes(browser, name: str, url: str, stack: contextlib.ExitStack):
     wait_for_app_idle(page, TIMEOUT)
     canvas = wait_for_canvas(page, TIMEOUT)
     page.evaluate(WATCH_JS)
-    timed_stroke(page, canvas, digit_stroke("1", PAGES[name]["canvas_pixels"]))
-    return page
+    return page, canvas
+
+
+def time_strokes(pages: dict, strokes: int) -> dict:
+    """`strokes` timed strokes on each of these open pages (name -> page), alternating between them."""
+    digits = list(DIGITS)
+    results = {name: {"latencies_s": [], "values": []} for name in pages}
+    for index in range(strokes):
+        for name, page in pages.items():
+            empty_canvas(page, name)
+            stroke = digit_stroke(digits[index % len(digits)], PAGES[name]["canvas_pixels"])
+            latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
+            results[name]["latencies_s"].append(latency)
+            results[name]["values"].append(value)
+    return results
+
+
+def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, load_interval: float = 2.0) -> dict:
+    """One server start: its startup phases, and (if strokes) that many timed strokes, under the
+    load of load_users simulated users if any."""
+    page_info = PAGES[name]
+    launched = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
+        healthy = time.perf_counter() - launched
+        page, canvas = open_visitor(browser, url, stack)
+        ready = time.perf_counter() - launched
+        # The driver moves the mouse in many small steps, which takes a while: that time is
+        # the test's, not the page's, so it is not counted.
+        first_latency, _, drawing = timed_stroke(page, canvas, digit_stroke("1", page_info["canvas_pixels"]))
+        answered = time.perf_counter() - launched - drawing
+        result = {
+            "startup": {"healthy_s": healthy, "page_ready_s": ready, "first_answer_s": answered,
+                        "first_stroke_latency_s": first_latency},
+        }
+        load = start_load(url, load_users, load_interval, strokes) if strokes and load_users else None
+        result.update(time_strokes({name: page}, strokes)[name])
+        if load:
+            result["load"] = load_summary(load)
+        return result
 
 
 def strokes_side_by_side(browser, strokes: int) -> dict:
     """Every page served at once, and `strokes` timed strokes on each, alternating between pages."""
-    digits = list(DIGITS)
-    results = {name: {"latencies_s": [], "values": []} for name in PAGES}
     with contextlib.ExitStack() as stack:
         pages = {}
         for name, page_info in PAGES.items():
             url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
-            pages[name] = open_for_strokes(browser, name, url, stack)
-        for index in range(strokes):
-            for name, page in pages.items():
-                empty_canvas(page, name)
-                stroke = digit_stroke(digits[index % len(digits)], PAGES[name]["canvas_pixels"])
-                latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
-                results[name]["latencies_s"].append(latency)
-                results[name]["values"].append(value)
-    return results
+            page, canvas = open_visitor(browser, url, stack)
+            timed_stroke(page, canvas, digit_stroke("1", page_info["canvas_pixels"]))  # a first answer, not timed
+            pages[name] = page
+        return time_strokes(pages, strokes)
 
 
 def summary(seconds: list[float]) -> dict:
