@@ -89,7 +89,7 @@ def app_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a test requirement: missing, it is an install error, not a skip
     with sync_api.sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         try:
