@@ -172,6 +172,14 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
     return specs, problems
 
 
+def trained_on_harder_digits(name: str) -> bool:
+    """Whether this model trained on augmented, redrawn digits (its metrics.json says so)."""
+    try:
+        return bool(load_metrics(folder_of(name)).get("redrawn_share"))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
 def training_curves_ui(current: str) -> None:
     """Per-epoch accuracy and loss, training vs validation, for one or several models."""
     chosen = st.multiselect("Compare models", shipped_models(str(MODELS_DIR)), default=[current])
@@ -181,7 +189,12 @@ def training_curves_ui(current: str) -> None:
     if not specs:
         st.info("Pick a model to see how it trained.")
         return
-    st.caption("Solid: training · dashed: validation (held-out training images)")
+    note = "Solid: training · dashed: validation (held-out training images)."
+    if any(trained_on_harder_digits(name) for name in chosen):
+        # Learners ask why training sits below validation: the training batches are the harder ones.
+        note += (" A model trained on distorted and redrawn digits, with dropout, does worse on those than on"
+                 " the clean validation digits: its solid accuracy line sits below the dashed one, its loss above.")
+    st.caption(note)
     for spec in specs:
         st.vega_lite_chart(spec, width="stretch")
 

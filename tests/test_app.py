@@ -53,6 +53,11 @@ def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
     assert test.sidebar.selectbox[0].value == "cnn"
     # Only the open tab is built: the curves (accuracy and loss), not the model's panel.
     assert len(test.sidebar.get("vega_lite_chart")) == 2 and "Test accuracy" not in metric_values(test)
+    # Why the augmented cnn's training curve sits below its validation curve; a plain MLP's does not.
+    why = "solid accuracy line sits below the dashed one"
+    assert any(why in caption.value for caption in test.sidebar.caption)
+    test.sidebar.selectbox[0].set_value("mlp-100").run()
+    assert not test.exception and not any(why in caption.value for caption in test.sidebar.caption)
     test = run_app(seven_drawing(), sidebar_tab="Model")
     assert metric_values(test)["Test accuracy"].endswith("%") and metric_values(test)["Prediction"] == "7"
     assert len(test.sidebar.get("vega_lite_chart")) == 1  # the confusion matrix
