@@ -264,6 +264,11 @@ def strokes_side_by_side(browser, strokes: int) -> dict:
         return time_strokes(pages, strokes)
 
 
+def display_path(path: Path) -> str:
+    """path relative to the project when inside it (a variant under study may live anywhere)."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
 def summary(seconds: list[float]) -> dict:
     values = np.array(seconds) * 1000
     return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
@@ -312,7 +317,7 @@ def main(argv=None) -> int:
     for name, page_runs in runs.items():
         startups = [run["startup"] for run in page_runs]
         report["pages"][name] = {
-            "script": str(PAGES[name]["script"].relative_to(PROJECT_ROOT)),
+            "script": display_path(PAGES[name]["script"]),
             "latency": summary(page_runs[-1]["latencies_s"]),
             "startup": {
                 key: statistics.median(s[key] for s in startups)
