@@ -41,7 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -127,15 +127,20 @@ def wait_until_empty(page) -> None:
         page.wait_for_timeout(20)
 
 
-def timed_stroke(page, canvas, points: Sequence[tuple[float, float]]) -> tuple[float, str, float]:
+def timed_stroke(
+    page, canvas, points: Sequence[tuple[float, float]], before_release: Callable[[], None] | None = None
+) -> tuple[float, str, float]:
     """Draw one stroke on an empty canvas: seconds from its pointer release to the new value on
-    screen, that value, and the seconds the driver spent moving the mouse before the release."""
+    screen, that value, and the seconds the driver spent moving the mouse before the release.
+    before_release, if given, is called with the button still down (trace_strokes.py starts a trace)."""
     ups_before, changes_before = page.evaluate(
         "() => [window.__latency.ups.length, window.__latency.changes.length]"
     )
     began = time.perf_counter()
     draw_stroke(page, points, canvas, release=False)
     drawing = time.perf_counter() - began
+    if before_release:
+        before_release()
     page.mouse.up()
     page.wait_for_function(
         """([ups, changes]) => {

@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import measure_latency as latency  # noqa: E402  (also puts tests/ on the path)
-from browser_support import chromium_available, draw_stroke, launch_chromium, streamlit_server  # noqa: E402
+from browser_support import chromium_available, launch_chromium, streamlit_server  # noqa: E402
 
 CATEGORIES = ["toplevel", "blink", "cc", "devtools.timeline", "disabled-by-default-devtools.timeline"]
 SETTLE_MS = 400  # after the answer is on screen: the run's last messages still re-render the page
@@ -63,15 +63,9 @@ def main_thread_ms(trace: bytes) -> dict[str, float]:
 def traced_stroke(browser, page, name: str, digit: str) -> dict[str, float]:
     """One stroke on an emptied canvas, traced from its release until the answer has settled."""
     latency.empty_canvas(page, name)
-    canvas = latency.live_canvas(page)
-    draw_stroke(page, latency.digit_stroke(digit, latency.PAGES[name]["canvas_pixels"]), canvas, release=False)
-    changes_before = page.evaluate("() => window.__latency.changes.length")
-    browser.start_tracing(page=page, categories=CATEGORIES)
-    page.mouse.up()
-    page.wait_for_function(
-        "(n) => window.__latency.changes.slice(n).some(c => c.value !== null && c.value !== '–')",
-        arg=changes_before, timeout=latency.TIMEOUT * 1000, polling=10,
-    )
+    stroke = latency.digit_stroke(digit, latency.PAGES[name]["canvas_pixels"])
+    latency.timed_stroke(page, latency.live_canvas(page), stroke,
+                         before_release=lambda: browser.start_tracing(page=page, categories=CATEGORIES))
     page.wait_for_timeout(SETTLE_MS)
     return main_thread_ms(browser.stop_tracing())
 
