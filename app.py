@@ -26,19 +26,21 @@ CANVAS_PIXELS = 320  # the drawing's resolution; on screen it scales to its colu
 CANVAS_MAX_DISPLAY_WIDTH = 560  # CSS pixels: big on a projector, the full width on a phone
 DEFAULT_BRUSH = 20
 CANVAS_COMPONENT_NAME = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+CANVAS_SEND_BUTTON = 'button[title="Update the app with this drawing"]'  # in the canvas's toolbar
 
 # streamlit-drawable-canvas 0.13.0 floats its toolbar over the canvas's top-right corner,
 # invisible at rest yet catching the pointer: a stroke begun there is silently lost, and on a
 # phone a tap there hits "reset". This CSS (inside the component's shadow root) puts the
 # toolbar under the canvas, always visible, and lets the canvas scale to its column's width
-# (Fabric maps the pointer through the CSS scale, so the drawing keeps its pixel size).
+# (Fabric maps the pointer through the CSS scale, so the drawing keeps its pixel size). Its
+# "send" button is hidden: every stroke is sent anyway (CANVAS_SEND_NOW_JS).
 CANVAS_FIX_CSS = """
 .dc-toolbar { position: static; opacity: 1; justify-content: flex-end; padding: .25rem 0 0 0; transition: none; }
 .dc-root { width: 100%; }
 .dc-scroll { overflow: hidden !important; }
 .dc-container { width: 100% !important; height: auto !important; aspect-ratio: var(--canvas-aspect-ratio, 1); }
 .dc-container .canvas-container, .dc-container canvas { width: 100% !important; height: 100% !important; }
-"""
+""" + f".dc-toolbar {CANVAS_SEND_BUTTON} {{ display: none; }}\n"
 
 
 # ---------------------------------------------------------------- data, cached once per process
@@ -292,16 +294,50 @@ def sidebar_ui() -> str:
 # ---------------------------------------------------------------- drawing and reading
 
 
+# The canvas waits 200 ms after each stroke before it sends the drawing, in case another change
+# follows; the answer then comes 200 ms later than it could. This module wraps the package's
+# own (served from its folder, unchanged) and, once a stroke on the canvas ends, presses the
+# toolbar's own "Update the app with this drawing" button, which sends at once and cancels the
+# wait. A timeout, not the pointerup itself: the canvas records the stroke in a microtask after it.
+CANVAS_SEND_NOW_JS = """
+const canvasModule = import(new URL("__CANVAS_JS_PATH__", document.baseURI).href);
+const wired = new WeakSet();
+
+function sendEachStrokeAtOnce(root) {
+  if (wired.has(root)) return;
+  wired.add(root);
+  root.addEventListener("pointerdown", (event) => {
+    if (!event.target.classList || !event.target.classList.contains("upper-canvas")) return;
+    window.addEventListener("pointerup", () => setTimeout(() => {
+      const send = root.querySelector(`__SEND_BUTTON__`);
+      if (send) send.click();
+    }), { once: true });
+  });
+}
+
+export default async function (component) {
+  const { default: mountCanvas } = await canvasModule;
+  const cleanup = mountCanvas(component);
+  sendEachStrokeAtOnce(component.parentElement);
+  return cleanup;
+}
+"""
+
+
 @st.cache_resource
 def patch_canvas_component() -> None:
-    """Re-register the canvas component with CANVAS_FIX_CSS, once per process (the last registration wins)."""
+    """Re-register the canvas component with CANVAS_FIX_CSS and CANVAS_SEND_NOW_JS, once per process (the last registration wins)."""
     import streamlit_drawable_canvas
 
     build_dir = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
     (package_css,) = build_dir.glob("index-*.css")
+    (package_js,) = build_dir.glob("index-*.js")
+    # Where Streamlit serves the package's files (a path relative to the page, as its front end builds it).
+    js_path = f"_stcore/bidi-components/{CANVAS_COMPONENT_NAME}/{package_js.name}"
     st.components.v2.component(
-        CANVAS_COMPONENT_NAME, js="index-*.js", css=package_css.read_text() + CANVAS_FIX_CSS,
-        html='<div class="canvas-root"></div>', isolate_styles=True,
+        CANVAS_COMPONENT_NAME,
+        js=CANVAS_SEND_NOW_JS.replace("__CANVAS_JS_PATH__", js_path).replace("__SEND_BUTTON__", CANVAS_SEND_BUTTON),
+        css=package_css.read_text() + CANVAS_FIX_CSS, html='<div class="canvas-root"></div>', isolate_styles=True,
     )
 
 

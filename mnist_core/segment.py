@@ -223,9 +223,11 @@ def split_wide(digit: DigitInk, line_height: int) -> list[DigitInk]:
     cuts.append(width)
     result = []
     for start, end in zip(cuts[:-1], cuts[1:]):
+        if end - start < 2:  # cuts can meet or cross in a blob a few pixels wide
+            continue
         piece = digit.ink[:, start:end]
         rows = np.flatnonzero(piece.max(axis=1) >= INK_THRESHOLD)
-        if rows.size == 0 or end - start < 2:
+        if rows.size == 0:
             continue
         box = Box(digit.box.left + start, digit.box.top + int(rows[0]), end - start, int(rows[-1] - rows[0] + 1))
         result.append(DigitInk(box=box, ink=piece[rows[0] : rows[-1] + 1]))

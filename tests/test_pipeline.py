@@ -9,7 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
@@ -229,6 +229,7 @@ def test_truncated_png_gives_a_clear_error():
         ),
     )
 )
+@example(array=np.array([[0, 0, 0, 128, 128, 128, 128]], np.uint8))  # once split into pieces narrower than 2 px
 def test_any_array_gives_a_reading_or_a_clear_error(predictor, array):
     try:
         reading = predictor.read(array, multi=bool(array.size % 2))
