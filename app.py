@@ -13,7 +13,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import altair as alt  # noqa: E402
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -145,6 +144,7 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
     Built with Altair once per choice of models: building and validating Altair charts costs
     tens of milliseconds, which every visitor's first page load would otherwise pay.
     """
+    import altair as alt
     histories, problems = {}, []
     for name, folder in folders:
         try:
@@ -204,6 +204,7 @@ def training_curves_ui(current: str) -> None:
 @st.cache_data(show_spinner=False)
 def confusion_matrix_spec(matrix: list[list[int]]) -> dict:
     """A Vega-Lite heatmap of the confusion matrix, counts written in the cells."""
+    import altair as alt
     frame = display.confusion_frame(matrix)
     base = alt.Chart(frame).encode(
         x=alt.X("predicted:O", title="predicted"), y=alt.Y("true:O", title="true"),
@@ -274,11 +275,9 @@ SIDEBAR_CSS = """<style>
 SIDEBAR_TAB_KEY = "sidebar_tab"
 
 
-def sidebar_ui() -> str:
-    """Model choice and the learning tabs; returns the chosen model name."""
-    st.html(SIDEBAR_CSS)
+def sidebar_tabs_ui(name: str) -> None:
+    """The learning tabs under the model choice: how the model trained, and what it is."""
     with st.sidebar:
-        name = model_picker_ui()
         # Only the open tab is built: everything on the page, even outside the drawing's
         # fragment, costs the browser time on every stroke (the hidden tab was ~12 ms of it).
         curves_tab, model_tab = st.tabs(["Training curves", "Model"], key=SIDEBAR_TAB_KEY, on_change="rerun")
@@ -288,7 +287,6 @@ def sidebar_ui() -> str:
         if model_tab.open:
             with model_tab:
                 model_details_ui(name)
-    return name
 
 
 # ---------------------------------------------------------------- drawing and reading
@@ -485,7 +483,7 @@ def upload_ui(predictor: Predictor) -> None:
         "Or upload a photo or scan of handwritten digits", icon=":material/photo_camera:", key="upload", on_change="rerun"
     )
     if not expander.open:
-        return  # built only when opened: see sidebar_ui
+        return  # built only when opened: see sidebar_tabs_ui
     with expander:
         upload = st.file_uploader("PNG, JPEG, BMP or WebP", type=["png", "jpg", "jpeg", "bmp", "webp"])
         if upload is None:
@@ -507,8 +505,9 @@ def main() -> None:
     st.set_page_config(page_title="Draw a digit", page_icon="✏️", layout="wide")
     skip_streamlit_keras_cleanup()
     tolerate_malformed_widget_json()
-    st.html(CANVAS_CSS + READING_CSS)
-    name = sidebar_ui()
+    st.html(CANVAS_CSS + READING_CSS + SIDEBAR_CSS)
+    with st.sidebar:
+        name = model_picker_ui()
     st.title("✏️ Draw a digit")
     st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
                "The model reads it after every stroke.")
@@ -516,10 +515,13 @@ def main() -> None:
         predictor = load_predictor(folder_of(name))
     except (FileNotFoundError, ValueError) as error:
         st.error(str(error))
-        st.stop()
-    brush, canvas_key = drawing_controls_ui()
-    draw_and_read_ui(predictor, brush, canvas_key)
-    upload_ui(predictor)
+    else:
+        brush, canvas_key = drawing_controls_ui()
+        draw_and_read_ui(predictor, brush, canvas_key)
+        upload_ui(predictor)
+    # Last, so that a new visitor's canvas is on screen before the charts (the slowest part of
+    # the page to build and to draw) and Altair is imported (lazily: a second at start-up).
+    sidebar_tabs_ui(name)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ def test_a_missing_or_corrupt_model_says_how_to_train_it(tmp_path, damage):
     assert not test.exception
     assert any("python scripts/train.py --model" in error.value for error in test.error)
     assert "Prediction" not in metric_values(test)
+    if damage == "corrupt":  # its training story is intact: a learner can still read it
+        assert len(test.sidebar.get("vega_lite_chart")) == 2
 
 
 def test_pixel_grid_shows_every_model_pixel():
