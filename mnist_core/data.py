@@ -33,7 +33,7 @@ class Split:
 class Mnist:
     train: Split
     test: Split
-    source: str  # the folder read, or "keras.datasets"
+    source: str  # the folder read
     checksums: dict[str, str]  # md5 of each file's uncompressed content
 
 
@@ -123,30 +123,15 @@ def load_from_dir(data_dir: Path) -> Mnist:
     return Mnist(train=train, test=test, source=str(data_dir), checksums=checksums)
 
 
-def load_from_keras() -> Mnist:
-    """MNIST through keras.datasets (downloads once); a clear error when offline."""
-    import keras
-
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as error:  # urllib raises several types; all mean "could not download"
-        raise FileNotFoundError(
-            "No MNIST folder was given and downloading it through keras.datasets failed "
-            f"({error}). Pass --data-dir or set {DATA_DIR_ENV} to a folder holding the four "
-            "official IDX files (train-images-idx3-ubyte.gz and the three others)."
-        ) from error
-    return Mnist(
-        train=Split(x_train, y_train), test=Split(x_test, y_test), source="keras.datasets",
-        checksums={},
-    )
-
-
 def load_mnist(data_dir: str | Path | None = None) -> Mnist:
-    """MNIST from data_dir, else from $MNIST_DATA_DIR, else via keras.datasets."""
+    """MNIST from data_dir, else from $MNIST_DATA_DIR; never downloaded (the machines it runs on are offline)."""
     folder = Path(data_dir) if data_dir else data_dir_from_env()
-    if folder is not None:
-        return load_from_dir(folder)
-    return load_from_keras()
+    if folder is None:
+        raise FileNotFoundError(
+            f"No MNIST folder was given. Pass --data-dir or set {DATA_DIR_ENV} to a folder holding the four "
+            "official IDX files (train-images-idx3-ubyte.gz and the three others)."
+        )
+    return load_from_dir(folder)
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ class Sample:
     expected: str  # the digits left to right, or "" for nothing drawn
     kind: str
     style: str
+    sources: tuple[int, ...] = ()  # the MNIST images drawn, left to right
 
 
 def disk(radius: float) -> np.ndarray:
@@ -169,17 +170,19 @@ def make_samples(images: np.ndarray, labels: np.ndarray, count: int, kind: str, 
     samples = []
     for index in range(count):
         style = STYLES[index % len(STYLES)]
+        picks: tuple[int, ...] = ()
         if kind in ("single", "specks", "extreme_brush"):
-            pick = int(rng.integers(len(images)))
-            ink, expected = single_canvas(images[pick], rng, kind), str(labels[pick])
+            picks = (int(rng.integers(len(images))),)
+            ink = single_canvas(images[picks[0]], rng, kind)
         elif kind == "multi":
-            picks = rng.integers(len(images), size=int(rng.integers(2, 5)))
-            ink, expected = strip_canvas([images[p] for p in picks], rng), "".join(str(labels[p]) for p in picks)
+            picks = tuple(int(p) for p in rng.integers(len(images), size=int(rng.integers(2, 5))))
+            ink = strip_canvas([images[p] for p in picks], rng)
         elif kind == "blank":
-            ink, expected = np.zeros((CANVAS, CANVAS), np.float32), ""
+            ink = np.zeros((CANVAS, CANVAS), np.float32)
         elif kind == "dot":
-            ink, expected = dot_canvas(rng), ""
+            ink = dot_canvas(rng)
         else:
             raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
-        samples.append(Sample(render(ink, style), expected, kind, style))
+        expected = "".join(str(labels[p]) for p in picks)
+        samples.append(Sample(render(ink, style), expected, kind, style, picks))
     return samples

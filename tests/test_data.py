@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import FIXTURE_MNIST
+from conftest import FIXTURE_MNIST, PROJECT_ROOT
 from mnist_core.data import load_from_dir, load_mnist
 
 OFFICIAL_MD5 = {  # of the uncompressed files, from the MNIST folder's README
@@ -83,6 +86,18 @@ def test_missing_folder_or_file_says_how_to_fix_it(tmp_path):
         load_mnist(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\(\.gz\) not found.*--data-dir"):
         load_mnist(tmp_path)
+
+
+def test_no_folder_given_says_how_to_give_one_and_downloads_nothing():
+    # A fresh process, as a script would run: it must not reach for keras.datasets' download.
+    environment = {key: value for key, value in os.environ.items() if key != "MNIST_DATA_DIR"}
+    run = subprocess.run(
+        [sys.executable, "-c", "from mnist_core.data import load_mnist; load_mnist()"],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode != 0
+    assert "FileNotFoundError" in run.stderr and "MNIST_DATA_DIR" in run.stderr
+    assert "Downloading" not in run.stdout + run.stderr
 
 
 def test_full_dataset_matches_the_official_files(mnist_dir):
