@@ -324,7 +324,7 @@ export default async function (component) {
 
 @st.cache_resource
 def patch_canvas_component() -> None:
-    """Re-register the canvas component with CANVAS_FIX_CSS and CANVAS_SEND_NOW_JS, once per process (the last registration wins)."""
+    """Re-register the canvas with CANVAS_FIX_CSS and CANVAS_SEND_NOW_JS, once per process (the last registration wins)."""
     import streamlit_drawable_canvas
 
     build_dir = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
