@@ -191,11 +191,16 @@ def clear_canvas(page) -> None:
     page.locator(LIVE_CANVAS).evaluate_all("canvases => canvases.forEach(c => c.dataset.staleCanvas = '1')")
     page.get_by_role("button", name="Clear", exact=True).click()
     live_canvas(page)
+    wait_for_prompt(page, "Clear did not bring back the empty canvas and its prompt")
+    wait_for_app_idle(page, READ_TIMEOUT)
+
+
+def wait_for_prompt(page, failure: str) -> None:
+    """Wait until the prompt is back and no prediction is shown; fail with `failure` otherwise."""
     deadline = time.monotonic() + READ_TIMEOUT
     while metric_locator(page, "Prediction").count() or not prompt_shown(page):
-        assert time.monotonic() < deadline, "Clear did not bring back the empty canvas and its prompt"
+        assert time.monotonic() < deadline, failure
         page.wait_for_timeout(50)
-    wait_for_app_idle(page, READ_TIMEOUT)
 
 
 def png_of_digit(path: Path, strokes: Strokes, size: int = 400, thickness: int = 26) -> Path:
@@ -245,6 +250,19 @@ def test_two_digits_side_by_side_are_read_left_to_right(page, shots_dir: Path, n
     draw(page, place(DRAWN_STROKES[left], 150, 0, 80))
     draw(page, place(DRAWN_STROKES[right], 150, 150, 80))
     expect_prediction(page, number, shots_dir / f"05-number-{number}.png")
+
+
+def test_undo_redo_and_reset_in_the_canvas_toolbar(page, shots_dir: Path) -> None:
+    draw(page, place(DRAWN_STROKES["1"], 150, 0, 80))
+    draw(page, place(DRAWN_STROKES["0"], 150, 150, 80))
+    expect_prediction(page, "10", shots_dir / "06-before-undo.png")
+    page.get_by_role("button", name="Undo", exact=True).click()
+    expect_prediction(page, "1", shots_dir / "06-after-undo.png")
+    page.get_by_role("button", name="Redo", exact=True).click()
+    expect_prediction(page, "10", shots_dir / "06-after-redo.png")
+    # The toolbar's own reset empties the canvas too: the prompt comes back, no digit.
+    page.get_by_role("button", name="Reset canvas & history", exact=True).click()
+    wait_for_prompt(page, "the toolbar's reset did not bring back the prompt")
 
 
 def test_clear_empties_the_canvas_and_brings_back_the_prompt(page, shots_dir: Path) -> None:
