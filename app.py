@@ -298,7 +298,9 @@ def sidebar_tabs_ui(name: str) -> None:
 # toolbar's own "Update the app with this drawing" button, which sends at once and cancels the
 # wait. A timeout, not the pointerup itself: the canvas records the stroke in a microtask after it.
 CANVAS_SEND_NOW_JS = """
-const canvasModule = import(new URL("__CANVAS_JS_PATH__", document.baseURI).href);
+// Relative to the page, as Streamlit serves it (also under a server.baseUrlPath); else from the root.
+const canvasModule = import(new URL("__CANVAS_JS_PATH__", document.baseURI).href)
+  .catch(() => import(new URL("/__CANVAS_JS_PATH__", document.baseURI).href));
 const wired = new WeakSet();
 
 function sendEachStrokeAtOnce(root) {
