@@ -112,9 +112,27 @@ def opaque_to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(array), code)
 
 
+def transparent_alpha(image: np.ndarray) -> np.ndarray | None:
+    """uint8 (H, W, 4) on a transparent background -> float32 (H', W') alpha in [0, 1], H', W' <= MAX_SIDE;
+    None for any other array.
+
+    ink_map would take the alpha as the ink anyway: converting only that plane, not all four,
+    saves most of the cost of a transparent canvas.
+    """
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 4 or array.size == 0:
+        return None
+    alpha = shrink_if_huge(array[..., 3:].astype(np.float32) / 255.0)[..., 0]
+    return alpha if background_level(alpha) < 0.5 else None
+
+
 def image_to_ink(image: np.ndarray) -> np.ndarray:
     """Any image array (see to_float_image) -> float32 (H', W') ink map in [0, 1], H', W' <= MAX_SIDE."""
-    return ink_map(shrink_if_huge(to_float_image(opaque_to_gray(image))))
+    image = opaque_to_gray(image)
+    alpha = transparent_alpha(image)
+    if alpha is not None:
+        return alpha
+    return ink_map(shrink_if_huge(to_float_image(image)))
 
 
 def stroke_width(mask: np.ndarray) -> float:
