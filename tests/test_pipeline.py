@@ -17,7 +17,9 @@ from PIL import Image
 from conftest import DRAWN_STROKES, FIXTURE_MNIST, stroke_canvas
 from mnist_core.data import load_from_dir
 from mnist_core.image_io import decode_image
+from mnist_core.normalize import INK_THRESHOLD, image_to_ink, ink_map, shrink_if_huge, to_float_image
 from mnist_core.predictor import EMPTY, OK, UNSURE
+from mnist_core.segment import find_components
 from mnist_core.synthetic import STYLES, drawn_digit, render, stamp
 
 SIZES = [50, 90, 140, 200, 270]
@@ -270,3 +272,33 @@ def test_elongated_tap_is_a_dot_but_a_short_thick_one_is_a_digit(predictor):
     assert predictor.read(render(tap, "black_on_white")).status == EMPTY
     one = stroke_canvas([[(50, 20), (50, 80)]], brush=20, scale=2.0)
     assert predictor.read(render(one, "black_on_white")).text == "1"
+
+
+# The fast paths must read exactly what the plain ones would: same ink, same blobs.
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 1400), st.integers(1, 1400), st.floats(0.0, 1.0), st.integers(0, 2**32 - 1))
+def test_a_transparent_canvas_gives_the_same_ink_as_the_general_path(height, width, covered, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (height, width, 4), dtype=np.uint8)
+    image[..., 3] = np.where(rng.random((height, width)) < covered, image[..., 3], 0)
+    general = ink_map(shrink_if_huge(to_float_image(image)))
+    assert np.array_equal(image_to_ink(image), general)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_blobs_found_within_the_ink_box_are_those_of_the_whole_canvas(seed):
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((int(rng.integers(20, 300)), int(rng.integers(20, 300))), np.float32)
+    for _ in range(int(rng.integers(0, 12))):
+        points = rng.integers(0, max(ink.shape), (int(rng.integers(2, 5)), 2)).astype(np.int32)
+        cv2.polylines(ink, [points], False, float(rng.uniform(0.2, 1.0)), int(rng.integers(1, 9)))
+    labels, components = find_components(ink)
+    count, whole_labels, stats, _ = cv2.connectedComponentsWithStats((ink >= INK_THRESHOLD).astype(np.uint8), connectivity=8)
+    for component in components:
+        box = component.box
+        assert stats[component.label, :4].tolist() == [box.left, box.top, box.width, box.height]
+        assert stats[component.label, cv2.CC_STAT_AREA] == component.area
+    assert np.array_equal(labels, whole_labels)
