@@ -75,6 +75,11 @@ def background_level(plane: np.ndarray) -> float:
     return level
 
 
+def on_transparent_background(alpha: np.ndarray) -> bool:
+    """float (H, W) alpha in [0, 1] -> whether the background is transparent: the strokes are the opaque part."""
+    return background_level(alpha) < 0.5
+
+
 def ink_map(image: np.ndarray) -> np.ndarray:
     """float32 (H, W, C) in [0, 1] -> float32 (H, W) ink strength in [0, 1], background 0.
 
@@ -85,7 +90,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     color = image[..., : 3 if channels >= 3 else 1]
     if channels in (2, 4):
         alpha = image[..., -1]
-        if background_level(alpha) < 0.5:  # a transparent background: strokes are the opaque part
+        if on_transparent_background(alpha):
             return alpha.astype(np.float32)
         color = color * alpha[..., None] + (1.0 - alpha[..., None])  # composite over white
     gray = color[..., 0] if color.shape[2] == 1 else cv2.cvtColor(color, cv2.COLOR_RGB2GRAY)
@@ -123,7 +128,7 @@ def transparent_alpha(image: np.ndarray) -> np.ndarray | None:
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 4 or array.size == 0:
         return None
     alpha = shrink_if_huge(array[..., 3:].astype(np.float32) / 255.0)[..., 0]
-    return alpha if background_level(alpha) < 0.5 else None
+    return alpha if on_transparent_background(alpha) else None
 
 
 def image_to_ink(image: np.ndarray) -> np.ndarray:
