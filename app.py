@@ -182,6 +182,14 @@ def trained_on_harder_digits(name: str) -> bool:
         return False
 
 
+def ensemble_size(name: str) -> int:
+    """How many networks this model averages (0 for a single network), from its metrics.json."""
+    try:
+        return len(load_metrics(folder_of(name)).get("members") or [])
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 def training_curves_ui(current: str) -> None:
     """Per-epoch accuracy and loss, training vs validation, for one or several models."""
     chosen = st.multiselect("Compare models", shipped_models(str(MODELS_DIR)), default=[current])
@@ -196,6 +204,9 @@ def training_curves_ui(current: str) -> None:
         # Learners ask why training sits below validation: the training batches are the harder ones.
         note += (" A model trained on distorted and redrawn digits, with dropout, does worse on those than on"
                  " the clean validation digits: its solid accuracy line sits below the dashed one, its loss above.")
+    for name in chosen:
+        if members := ensemble_size(name):
+            note += f" {name} draws the mean of its {members} networks' curves, each network trained apart."
     st.caption(note)
     for spec in specs:
         st.vega_lite_chart(spec, width="stretch")
@@ -228,10 +239,13 @@ def model_details_ui(name: str) -> None:
         return
     st.metric("Test accuracy", f"{metrics['test_accuracy']:.2%}")
     minutes = metrics.get("training_seconds", 0) / 60
+    members = metrics.get("members") or []
+    how = (f"The average of {len(members)} networks trained apart, {metrics.get('epochs', '?')} epochs each, "
+           f"in {minutes:.1f} min in all" if members else
+           f"Trained {metrics.get('epochs', '?')} epochs in {minutes:.1f} min")
     st.caption(
         f"{metrics.get('parameters', 0):,} parameters. From {metrics.get('origin', '?')} "
-        f"(claimed {metrics.get('claimed_accuracy', '?')}). Trained {metrics.get('epochs', '?')} epochs "
-        f"in {minutes:.1f} min on {metrics.get('train_images', 0):,} images, 2 CPU cores."
+        f"(claimed {metrics.get('claimed_accuracy', '?')}). {how} on {metrics.get('train_images', 0):,} images, 2 CPU cores."
     )
     layers = st.expander("Layers", key="layers", on_change="rerun")
     if layers.open:

@@ -12,7 +12,7 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
-DEFAULT_MODEL = "cnn"
+DEFAULT_MODEL = "cnn-ensemble"
 
 DATA_DIR_ENV = "MNIST_DATA_DIR"
 

@@ -43,9 +43,12 @@ def evaluate(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict:
 def markdown_row(name: str, result: dict) -> str:
     metrics = artifacts.read_metrics(MODELS_DIR / name)
     preset = PRESETS[name]
+    training = f"{metrics['epochs']} × batch {metrics['batch_size']}"
+    if metrics.get("members"):  # an ensemble: each member trained so
+        training = f"{len(metrics['members'])} × ({training})"
     return (
         f"| `{name}` | {preset.origin} | {preset.claimed_accuracy} | **{result['accuracy']:.2%}** | "
-        f"{metrics['parameters']:,} | {metrics['epochs']} × batch {metrics['batch_size']} | "
+        f"{metrics['parameters']:,} | {training} | "
         f"{metrics['training_seconds'] / 60:.1f} min | `python scripts/train.py --model {name}` |"
     )
 

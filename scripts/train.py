@@ -2,6 +2,8 @@
 
     python scripts/train.py --model cnn
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
+    python scripts/train.py --model cnn-ensemble       # three CNNs, trained one after the other
+    python scripts/train.py --model cnn-ensemble --members-from models/cnn /tmp/cnn_seed1 /tmp/cnn_seed2
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all  # no
 from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
 from mnist_core.data import load_mnist, to_model_input  # noqa: E402
 from mnist_core.numpy_forward import read_forward  # noqa: E402
-from mnist_core.presets import PRESETS, get_preset  # noqa: E402
+from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset  # noqa: E402
 
 MAX_STORED_MISTAKE_IMAGES = 120
 
@@ -41,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", help="model folder to write (default: models/<preset>)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras progress output")
+    parser.add_argument("--members-from", nargs="+", metavar="FOLDER",
+                        help="an ensemble preset: average these trained model folders instead of training new ones")
     return parser.parse_args(argv)
 
 
@@ -92,13 +96,62 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
+    """One network of this preset trained from scratch -> (model, per-epoch history, seconds training)."""
+    x_train, y_train, x_val, y_val = data
+    keras.utils.set_random_seed(seed)
+    model = preset.build()
+    model.compile(
+        optimizer=keras.optimizers.Adam(preset.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.summary()
+    callbacks = [EpochSeconds()]
+    if preset.one_cycle:
+        callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
+    if preset.augment:
+        # Each training digit also redrawn as on a canvas (random size and brush) and normalized by
+        # the serving pipeline: the model learns from what the app will feed it.
+        started = time.perf_counter()
+        redrawn = redraw_all(x_train, seed=seed)
+        print(f"redrew {len(x_train)} training digits {len(redrawn)} times in {time.perf_counter() - started:.0f} s", flush=True)
+        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=seed, epochs=epochs, redrawn=redrawn)
+        fit_kwargs = {}
+    else:
+        training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}
+    print(f"training {preset.name}: {epochs} epochs of batch {batch_size}", flush=True)
+    started = time.perf_counter()
+    history = model.fit(
+        training_data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks,
+        verbose=args.verbose, **fit_kwargs,
+    )
+    seconds = time.perf_counter() - started
+    return model, {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
+
+
+def trained_member(folder: str) -> tuple[keras.Model, dict, dict]:
+    """A model folder written by this script -> (model, history, metrics), for an ensemble."""
+    folder = Path(folder)
+    return artifacts.load_keras_model(folder), artifacts.read_history(folder), artifacts.read_metrics(folder)
+
+
+def mean_history(histories: list[dict]) -> dict:
+    """Several networks' histories -> their per-epoch mean, each network's own kept under "members"."""
+    keys = set.intersection(*(set(history) for history in histories)) - {"members"}
+    epochs = min(len(history["loss"]) for history in histories)
+    mean = {key: [float(np.mean([h[key][epoch] for h in histories])) for epoch in range(epochs)] for key in sorted(keys)}
+    return {**mean, "members": histories}
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     preset = get_preset(args.model)
     epochs = args.epochs or preset.epochs
     batch_size = args.batch_size or preset.batch_size
     out = Path(args.out) if args.out else MODELS_DIR / preset.name
-    keras.utils.set_random_seed(args.seed)
+    if args.members_from and not preset.members:
+        raise ValueError(f"--members-from needs an ensemble preset, not {preset.name!r}")
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
@@ -111,37 +164,37 @@ def main(argv=None) -> None:
     x_val, y_val = x[-held_out:], labels[-held_out:]
     x_test, y_test = to_model_input(mnist.test.images), mnist.test.labels
     print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test from {mnist.source}")
+    data = (x_train, y_train, x_val, y_val)
 
-    # Model.
-    model = preset.build()
-    model.compile(
-        optimizer=keras.optimizers.Adam(preset.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.summary()
-
-    # Train.
-    callbacks = [EpochSeconds()]
-    if preset.one_cycle:
-        callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
-    if preset.augment:
-        # Each training digit also redrawn as on a canvas (random size and brush) and normalized by
-        # the serving pipeline: the model learns from what the app will feed it.
-        started = time.perf_counter()
-        redrawn = redraw_all(x_train, seed=args.seed)
-        print(f"redrew {len(x_train)} training digits {len(redrawn)} times in {time.perf_counter() - started:.0f} s", flush=True)
-        training_data = AugmentedBatches(x_train, y_train, batch_size, seed=args.seed, epochs=epochs, redrawn=redrawn)
-        fit_kwargs = {}
+    # Model and training: one network, or an ensemble of independently trained ones averaged.
+    members_record = []
+    if not preset.members:
+        model, history_record, training_seconds = train_network(preset, args, epochs, batch_size, args.seed, data)
     else:
-        training_data, fit_kwargs = x_train, {"y": y_train, "batch_size": batch_size, "shuffle": True}
-    print(f"training {preset.name}: {epochs} epochs of batch {batch_size}", flush=True)
-    started = time.perf_counter()
-    history = model.fit(
-        training_data, epochs=epochs, validation_data=(x_val, y_val), callbacks=callbacks,
-        verbose=args.verbose, **fit_kwargs,
-    )
-    training_seconds = time.perf_counter() - started
+        networks, histories = [], []
+        if args.members_from:
+            for folder in args.members_from:
+                network, history, member_metrics = trained_member(folder)
+                networks.append(network)
+                histories.append(history)
+                members_record.append({"folder": folder, "command": member_metrics.get("command"),
+                                       "training_seconds": member_metrics.get("training_seconds", 0.0)})
+        else:
+            member_preset = get_preset(preset.ensemble_of)
+            for index in range(preset.members):
+                seed = args.seed + index
+                print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
+                network, history, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
+                networks.append(network)
+                histories.append(history)
+                members_record.append({"seed": seed, "training_seconds": seconds})
+        training_seconds = sum(member["training_seconds"] for member in members_record)
+        for member, network in zip(members_record, networks):
+            member["test_accuracy"] = float(
+                (np.asarray(network.predict(x_test, batch_size=1000, verbose=0)).argmax(axis=1) == y_test).mean())
+        model = build_cnn_ensemble(networks)
+        history_record = mean_history(histories)
+        epochs = len(history_record["loss"])
 
     # Evaluate on the 10,000 test images.
     probabilities = model.predict(x_test, batch_size=1000, verbose=0)
@@ -154,7 +207,6 @@ def main(argv=None) -> None:
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]  # most confident mistakes first
     print(f"test accuracy {test_accuracy:.4%}, loss {test_loss:.4f}, {training_seconds:.0f} s training")
 
-    history_record = {key: [float(v) for v in values] for key, values in history.history.items()}
     metrics = {
         "preset": preset.name,
         "origin": preset.origin,
@@ -170,6 +222,7 @@ def main(argv=None) -> None:
         "train_images": len(x_train),
         "redrawn_share": REDRAWN_SHARE if preset.augment else 0.0,
         "validation_images": len(x_val),
+        **({"members": members_record} if members_record else {}),
         "arguments": vars(args),
         "command": "python scripts/train.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "data_source": mnist.source,
@@ -192,8 +245,10 @@ def main(argv=None) -> None:
         print(f"saving to {out}", flush=True)
         # Ship the network without its optimizer state: a third of the size, and faster to load.
         # (keras.models.clone_model would carry the compiled optimizer along; a fresh build does not.)
-        inference_model = preset.build()
-        inference_model.set_weights(model.get_weights())
+        # An ensemble was built afresh from its members and never compiled.
+        inference_model = model if preset.members else preset.build()
+        if not preset.members:
+            inference_model.set_weights(model.get_weights())
         inference_model.save(folder / "model.keras")
         check_numpy_forward(folder / "model.keras", inference_model, mnist.test.images[:200])
         artifacts.write_json(folder / "history.json", history_record)

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
-from mnist_core.config import MODELS_DIR
+from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
 from mnist_core.display import pixel_grid
 from mnist_core.synthetic import render
 
@@ -50,14 +50,18 @@ def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
     assert not test.exception
     assert metric_values(test)["Prediction"] == "7"
     assert [tab.label for tab in test.sidebar.tabs] == ["Training curves", "Model"]
-    assert test.sidebar.selectbox[0].value == "cnn"
+    assert test.sidebar.selectbox[0].value == DEFAULT_MODEL
     # Only the open tab is built: the curves (accuracy and loss), not the model's panel.
     assert len(test.sidebar.get("vega_lite_chart")) == 2 and "Test accuracy" not in metric_values(test)
     # Why the augmented cnn's training curve sits below its validation curve; a plain MLP's does not.
     why = "solid accuracy line sits below the dashed one"
     assert any(why in caption.value for caption in test.sidebar.caption)
+    # The default averages three networks: its curves are their mean, and the page says so.
+    mean = "the mean of its 3 networks' curves"
+    assert any(mean in caption.value for caption in test.sidebar.caption)
     test.sidebar.selectbox[0].set_value("mlp-100").run()
-    assert not test.exception and not any(why in caption.value for caption in test.sidebar.caption)
+    assert not test.exception
+    assert not any(why in caption.value or mean in caption.value for caption in test.sidebar.caption)
     test = run_app(seven_drawing(), sidebar_tab="Model")
     assert metric_values(test)["Test accuracy"].endswith("%") and metric_values(test)["Prediction"] == "7"
     assert len(test.sidebar.get("vega_lite_chart")) == 1  # the confusion matrix

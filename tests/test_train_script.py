@@ -13,6 +13,7 @@ import pytest
 
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 from mnist_core import artifacts
+from mnist_core.data import load_from_dir
 from mnist_core.predictor import Predictor
 
 TRAIN = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "mlp-128-64",
@@ -70,14 +71,48 @@ def test_a_killed_run_leaves_the_previous_model_loadable(trained, tmp_path, kill
     assert all(".partial-" in name or name.endswith(".previous") for name in leftovers)
 
 
-def test_the_cnn_also_learns_from_digits_redrawn_like_drawings(tmp_path):
+@pytest.fixture(scope="module")
+def quick_cnns(tmp_path_factory):
+    """Two cnn folders trained briefly with different seeds, and what train.py printed for each."""
+    trained = []
+    for seed in (1, 2):
+        out = tmp_path_factory.mktemp("cnn") / f"cnn-seed{seed}"
+        command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn", "--limit", "256",
+                   "--epochs", "1", "--batch-size", "64", "--seed", str(seed), "--data-dir", str(FIXTURE_MNIST),
+                   "--out", str(out)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        trained.append((out, result.stdout))
+    return trained
+
+
+def test_the_cnn_also_learns_from_digits_redrawn_like_drawings(quick_cnns):
     """The shipped preset's path: training digits redrawn at canvas sizes and brushes, then
     normalized by the serving pipeline, mixed into its batches."""
-    out = tmp_path / "cnn"
-    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn", "--limit", "256",
-               "--epochs", "1", "--batch-size", "64", "--data-dir", str(FIXTURE_MNIST), "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "redrew 243 training digits 2 times" in result.stdout
+    out, stdout = quick_cnns[0]
+    assert "redrew 243 training digits 2 times" in stdout
     assert artifacts.read_metrics(out)["redrawn_share"] > 0
     assert Predictor(out).probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_an_ensemble_reads_the_average_of_its_members_and_keeps_their_story(quick_cnns, tmp_path):
+    members = [out for out, _ in quick_cnns]
+    out = tmp_path / "cnn-ensemble"
+    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn-ensemble",
+               "--members-from", *map(str, members), "--data-dir", str(FIXTURE_MNIST), "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    ensemble = Predictor(out)
+    assert ensemble.uses_numpy  # served without TensorFlow, like a single network
+    images = load_from_dir(FIXTURE_MNIST).test.images[:40] / 255.0
+    member_probabilities = [Predictor(member).probabilities(images) for member in members]
+    assert not np.allclose(*member_probabilities, atol=1e-3)  # two different networks, not one twice
+    np.testing.assert_allclose(ensemble.probabilities(images), np.mean(member_probabilities, axis=0), atol=1e-5)
+
+    history, metrics = artifacts.read_history(out), artifacts.read_metrics(out)
+    member_histories = [artifacts.read_history(member) for member in members]
+    np.testing.assert_allclose(history["val_accuracy"], np.mean([h["val_accuracy"] for h in member_histories], axis=0))
+    assert history["members"] == member_histories
+    assert [member["folder"] for member in metrics["members"]] == list(map(str, members))
+    assert all("--seed" in member["command"] for member in metrics["members"])
