@@ -144,6 +144,33 @@ def mean_history(histories: list[dict]) -> dict:
     return {**mean, "members": histories}
 
 
+def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, list[dict]]:
+    """An ensemble preset's networks, trained here or read from --members-from, averaged ->
+    (model, the networks' mean history, a record of each network)."""
+    networks, histories, records = [], [], []
+    if args.members_from:
+        for folder in args.members_from:
+            network, history, member_metrics = trained_member(folder)
+            networks.append(network)
+            histories.append(history)
+            records.append({"folder": folder, "command": member_metrics.get("command"),
+                            "training_seconds": member_metrics.get("training_seconds", 0.0)})
+    else:
+        member_preset = get_preset(preset.ensemble_of)
+        for index in range(preset.members):
+            seed = args.seed + index
+            print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
+            network, history, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
+            networks.append(network)
+            histories.append(history)
+            records.append({"seed": seed, "training_seconds": seconds})
+    x_test, y_test = test
+    for record, network in zip(records, networks):
+        record["test_accuracy"] = float(
+            (np.asarray(network.predict(x_test, batch_size=1000, verbose=0)).argmax(axis=1) == y_test).mean())
+    return build_cnn_ensemble(networks), mean_history(histories), records
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     preset = get_preset(args.model)
@@ -166,34 +193,13 @@ def main(argv=None) -> None:
     print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test from {mnist.source}")
     data = (x_train, y_train, x_val, y_val)
 
-    # Model and training: one network, or an ensemble of independently trained ones averaged.
+    # Model and training: one network, or an ensemble of networks trained apart, averaged.
     members_record = []
     if not preset.members:
         model, history_record, training_seconds = train_network(preset, args, epochs, batch_size, args.seed, data)
     else:
-        networks, histories = [], []
-        if args.members_from:
-            for folder in args.members_from:
-                network, history, member_metrics = trained_member(folder)
-                networks.append(network)
-                histories.append(history)
-                members_record.append({"folder": folder, "command": member_metrics.get("command"),
-                                       "training_seconds": member_metrics.get("training_seconds", 0.0)})
-        else:
-            member_preset = get_preset(preset.ensemble_of)
-            for index in range(preset.members):
-                seed = args.seed + index
-                print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
-                network, history, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
-                networks.append(network)
-                histories.append(history)
-                members_record.append({"seed": seed, "training_seconds": seconds})
+        model, history_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
         training_seconds = sum(member["training_seconds"] for member in members_record)
-        for member, network in zip(members_record, networks):
-            member["test_accuracy"] = float(
-                (np.asarray(network.predict(x_test, batch_size=1000, verbose=0)).argmax(axis=1) == y_test).mean())
-        model = build_cnn_ensemble(networks)
-        history_record = mean_history(histories)
         epochs = len(history_record["loss"])
 
     # Evaluate on the 10,000 test images.
