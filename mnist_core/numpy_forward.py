@@ -44,7 +44,7 @@ ACTIVATIONS: dict[str, Step] = {
 def conv2d_step(kernel: np.ndarray, bias: np.ndarray | None, activation: Step) -> Step:
     """A stride-1 'valid' convolution, kernel (M, kh, kw, C, F):
     float32 (M or 1, N, H, W, C) -> (M, N, H-kh+1, W-kw+1, F)."""
-    members, kernel_height, kernel_width, channels, filters = kernel.shape
+    members, kernel_height, kernel_width, _, filters = kernel.shape
     flat_kernel = np.ascontiguousarray(kernel.reshape(members, -1, filters))  # rows in (kh, kw, C) order
     bias = bias[:, None, :] if bias is not None else None
 
