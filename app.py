@@ -174,20 +174,22 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
     return specs, problems
 
 
+def metrics_or_nothing(name: str) -> dict:
+    """The model's metrics.json, or {} when it is missing or malformed (the Model tab says why)."""
+    try:
+        return load_metrics(folder_of(name))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
 def trained_on_harder_digits(name: str) -> bool:
     """Whether this model trained on augmented, redrawn digits (its metrics.json says so)."""
-    try:
-        return bool(load_metrics(folder_of(name)).get("redrawn_share"))
-    except (FileNotFoundError, ValueError):
-        return False
+    return bool(metrics_or_nothing(name).get("redrawn_share"))
 
 
 def ensemble_size(name: str) -> int:
     """How many networks this model averages (0 for a single network), from its metrics.json."""
-    try:
-        return len(load_metrics(folder_of(name)).get("members") or [])
-    except (FileNotFoundError, ValueError):
-        return 0
+    return len(metrics_or_nothing(name).get("members") or [])
 
 
 def training_curves_ui(current: str) -> None:
