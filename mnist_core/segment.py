@@ -28,6 +28,8 @@ JOIN_WIDTH = 1.3  # ... and together no wider than this times the line's height
 JOIN_MARGIN = 0.2  # another grouping must beat the geometric one by this much (log confidence)
 SHORT_DIGIT = 0.7  # where pieces could be joined, a digit less tall than this share of the line ...
 SHORT_PENALTY = 0.2  # ... costs this much log confidence: digits in a row are about as tall (a 4's open top)
+TALL_PIECE = 0.8  # pieces each at least this share of the line's height, side by side, ...
+TALL_JOIN_PENALTY = 1.0  # ... joined cost this much log confidence: they are nearly always two digits ("71", not a 4)
 DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
 
 
@@ -283,7 +285,9 @@ def best_grouping(groups: list[list[Component]], default: list[Span], confidence
 
     Where a digit drawn in pieces could be joined in more than one way (a 4 whose strokes do not
     touch, a 5's flag between two digits), the model reads each way; the grouping whose digits it
-    is surest of wins, by a clear margin over the geometric one.
+    is surest of wins, by a clear margin over the geometric one. The model can be sure of
+    nonsense squeezed into one box ("71" read as a 4): pieces that are each nearly as tall as the
+    line need a far clearer margin to be joined.
     """
     alternatives = joinable_spans(groups)
     if not alternatives:
@@ -298,6 +302,8 @@ def best_grouping(groups: list[list[Component]], default: list[Span], confidence
     for start, end in candidates:
         if group_box([c for g in groups[start:end] for c in g]).height < SHORT_DIGIT * line_height:
             scores[(start, end)] -= SHORT_PENALTY
+        if end - start > 1 and all(group_box(g).height >= TALL_PIECE * line_height for g in groups[start:end]):
+            scores[(start, end)] -= TALL_JOIN_PENALTY
     best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
     for end in range(1, len(groups) + 1):
         options = [(best[start][0] + scores[(start, end)], best[start][1] + [(start, end)])

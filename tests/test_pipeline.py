@@ -132,6 +132,22 @@ def test_a_four_whose_strokes_do_not_touch_is_one_digit_but_six_one_is_two(predi
     assert predictor.read(render(canvas, "black_on_white"), multi=True).text == "61"
 
 
+def test_a_one_after_a_four_drawn_in_pieces_is_not_swallowed_into_the_four(predictor):
+    """This MNIST 4's strokes do not touch; the model, offered the 4's right piece and the 1 side by
+    side in one box, reads a sure 4. Two full-height pieces stay two digits: "41", never "4"."""
+    test = load_from_dir(FIXTURE_MNIST).test
+    four, one = test.images[115], test.images[272]
+    assert (test.labels[115], test.labels[272]) == (4, 1)
+    for height, brush, gap in itertools.product((100, 140, 180), (8, 20), (0.1, 0.25)):
+        first, second = drawn_digit(four, height, brush), drawn_digit(one, height, brush)
+        space = int(gap * height)
+        canvas = np.zeros((280, 40 + first.shape[1] + space + second.shape[1]), np.float32)
+        stamp(canvas, first, 260 - first.shape[0], 20)
+        stamp(canvas, second, 260 - second.shape[0], 20 + first.shape[1] + space)
+        reading = predictor.read(render(canvas, "black_on_white"), multi=True)
+        assert reading.text == "41", (height, brush, gap, reading.text)
+
+
 def test_digits_drawn_with_a_huge_brush_are_digits_not_dots(predictor, sample_digits):
     """A brush a third of the digit's height fills its loops and makes a fat round blob: still a digit."""
     for image, label in sample_digits:
