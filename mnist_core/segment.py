@@ -292,17 +292,18 @@ def best_grouping(groups: list[list[Component]], default: list[Span], confidence
     alternatives = joinable_spans(groups)
     if not alternatives:
         return default
-    line_height = max(group_box(g).height for g in groups)
+    heights = [group_box(g).height for g in groups]
+    line_height = max(heights)
     standing_alone = {(i, i + 1) for i in range(len(groups))}
     # A piece the geometric grouping joined to a neighbour (much shorter than the line) never stands alone.
     standing_alone -= {(i, i + 1) for start, end in default if end - start > 1 for i in range(start, end)
-                       if group_box(groups[i]).height < FRAGMENT_HEIGHT * line_height}
+                       if heights[i] < FRAGMENT_HEIGHT * line_height}
     candidates = sorted(standing_alone | set(alternatives) | set(default))
     scores = dict(zip(candidates, np.log(np.maximum(confidence(candidates), 1e-9))))
     for start, end in candidates:
         if group_box([c for g in groups[start:end] for c in g]).height < SHORT_DIGIT * line_height:
             scores[(start, end)] -= SHORT_PENALTY
-        if end - start > 1 and all(group_box(g).height >= TALL_PIECE * line_height for g in groups[start:end]):
+        if end - start > 1 and min(heights[start:end]) >= TALL_PIECE * line_height:
             scores[(start, end)] -= TALL_JOIN_PENALTY
     best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
     for end in range(1, len(groups) + 1):
