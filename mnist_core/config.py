@@ -15,6 +15,9 @@ MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_MODEL = "cnn-ensemble"
 
 DATA_DIR_ENV = "MNIST_DATA_DIR"
+# Handwriting fonts (mnist_core/fonts.py), fetched by scripts/fetch_fonts.py; never committed.
+FONTS_DIR_ENV = "DIGIT_FONTS_DIR"
+FONTS_DIR = PROJECT_ROOT / "artifacts" / "fonts"
 
 # Files that scripts/train.py writes into each model folder and the app reads.
 MODEL_FILE = "model.keras"

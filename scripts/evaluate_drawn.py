@@ -1,13 +1,16 @@
-"""Judge the whole drawing-to-digit pipeline on drawn-digit canvases made from MNIST test digits.
+"""Judge the whole drawing-to-digit pipeline on drawn-digit canvases made from MNIST test digits,
+or from handwriting fonts no model trained on (other writers than MNIST's).
 
     python scripts/evaluate_drawn.py --per-kind 600            # table for the README
+    python scripts/evaluate_drawn.py --source fonts            # the held-out handwriting fonts
     python scripts/evaluate_drawn.py --json                    # one JSON object
     python scripts/evaluate_drawn.py --save-failures /tmp/fail # PNGs of what went wrong
 
 Reports, per kind of canvas, how often the pipeline's answer is exactly right, next to a naive
 whole-canvas resize to 28x28 (what many draw-a-digit demos do) fed to the same model, and next to
-the model on the very MNIST images each canvas was drawn from, as MNIST made them: the most any
-pipeline could get with this model (the gap between the two is what the pipeline loses).
+the model on the very images each canvas was drawn from, as MNIST made them (for fonts: each
+glyph normalized the MNIST way): the most any pipeline could get with this model (the gap between
+the two is what the pipeline loses).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import numpy as np  # noqa: E402
 
 from mnist_core.config import DEFAULT_MODEL  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.normalize import image_to_ink  # noqa: E402
+from mnist_core.fonts import font_digits, handwritten_variants  # noqa: E402
+from mnist_core.normalize import image_to_ink, normalize_digit  # noqa: E402
 from mnist_core.predictor import Predictor  # noqa: E402
 from mnist_core.synthetic import KINDS, make_samples  # noqa: E402
 
@@ -44,10 +48,28 @@ def originals_accuracy(read_right: np.ndarray, samples) -> float | None:
     return sum(all(read_right[index] for index in sample.sources) for sample in samples) / len(samples)
 
 
+FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
+
+
+def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The digits canvases are drawn from -> uint8 images (N, S, S), labels (N,), the same as
+    MNIST made them, float32 (N, 28, 28), and each one's font name (None for MNIST)."""
+    if args.source == "mnist":
+        test = load_mnist(args.data_dir).test
+        return test.images, test.labels, test.images.astype(np.float32) / 255.0, None
+    glyphs, labels, names = font_digits(args.fonts_dir, held_out=True)
+    images, labels = handwritten_variants(glyphs, labels, FONT_VARIANTS, seed=args.seed)
+    as_mnist = np.stack([normalize_digit(image.astype(np.float32) / 255.0) for image in images])
+    return images, labels, as_mnist, np.repeat(names, FONT_VARIANTS)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
+    parser.add_argument("--source", default="mnist", choices=["mnist", "fonts"],
+                        help="draw MNIST test digits, or the held-out handwriting fonts' digits")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--fonts-dir", help="handwriting fonts folder (default: $DIGIT_FONTS_DIR or artifacts/fonts)")
     parser.add_argument("--per-kind", type=int, default=300, help="canvases of each kind")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
@@ -55,17 +77,17 @@ def main(argv=None) -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    test = load_mnist(args.data_dir).test
+    images, labels, as_mnist, font_names = source_digits(args)
     predictor = Predictor(args.model)
-    # The model on the MNIST test images as MNIST made them: read once, for every kind's canvases.
-    read_right = predictor.probabilities(test.images.astype(np.float32) / 255.0).argmax(axis=1) == test.labels
+    # The model on the source digits as MNIST made them: read once, for every kind's canvases.
+    read_right = predictor.probabilities(as_mnist).argmax(axis=1) == labels
     failures_dir = Path(args.save_failures) if args.save_failures else None
     if failures_dir:
         failures_dir.mkdir(parents=True, exist_ok=True)
 
     results = {}
     for kind_index, kind in enumerate(args.kinds):
-        samples = make_samples(test.images, test.labels, args.per_kind, kind, seed=args.seed + kind_index)
+        samples = make_samples(images, labels, args.per_kind, kind, seed=args.seed + kind_index)
         right = naive_right = unsure = 0
         started = time.perf_counter()
         for number, sample in enumerate(samples):
@@ -75,7 +97,8 @@ def main(argv=None) -> None:
             if answer == sample.expected:
                 right += 1
             elif failures_dir:
-                name = f"{kind}-{number}-{sample.style}-expected{sample.expected or 'empty'}-got{answer or 'empty'}.png"
+                fonts = "-" + "+".join(font_names[i] for i in sample.sources) if font_names is not None and sample.sources else ""
+                name = f"{kind}-{number}{fonts}-{sample.style}-expected{sample.expected or 'empty'}-got{answer or 'empty'}.png"
                 image = sample.image if sample.image.shape[2] == 3 else sample.image[..., [3, 3, 3]]
                 cv2.imwrite(str(failures_dir / name), image)
             if kind in ("single", "specks", "extreme_brush"):
@@ -90,10 +113,11 @@ def main(argv=None) -> None:
         }
 
     if args.json:
-        print(json.dumps({"model": str(predictor.folder), "per_kind": args.per_kind, "seed": args.seed, "results": results}))
+        print(json.dumps({"model": str(predictor.folder), "source": args.source, "per_kind": args.per_kind,
+                          "seed": args.seed, "results": results}))
         return
-    print(f"model {predictor.folder}, {args.per_kind} canvases per kind, seed {args.seed}")
-    print(f"{'kind':<14} {'pipeline':>9} {'unsure':>7} {'naive resize':>13} {'MNIST originals':>16}")
+    print(f"model {predictor.folder}, {args.source} digits, {args.per_kind} canvases per kind, seed {args.seed}")
+    print(f"{'kind':<14} {'pipeline':>9} {'unsure':>7} {'naive resize':>13} {'originals':>16}")
     for kind, result in results.items():
         naive, originals = result["naive_resize_accuracy"], result["model_on_originals_accuracy"]
         print(
