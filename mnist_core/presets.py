@@ -25,6 +25,7 @@ class Preset:
     augment: bool = False
     learning_rate: float = 1e-3  # Adam's default
     one_cycle: bool = False  # learning rate warms up then anneals (cnn only)
+    font_copies: int = 0  # handwritten variants of each training-half font digit added to the training set (fonts.py)
     members: int = 0  # an ensemble: this many networks of the preset ensemble_of, trained apart, averaged
     ensemble_of: str = ""
     notes: str = ""
@@ -123,7 +124,7 @@ def build_cnn_ensemble(members: list[keras.Model]) -> keras.Model:
 
 
 CNN = Preset("cnn", "ours", "target >= 99.6%", build_cnn, epochs=20, batch_size=128,
-             validation_split=0.05, augment=True, learning_rate=3e-3, one_cycle=True)
+             validation_split=0.05, augment=True, learning_rate=3e-3, one_cycle=True, font_copies=20)
 ENSEMBLE_MEMBERS = 3
 
 PRESETS: dict[str, Preset] = {

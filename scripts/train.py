@@ -4,6 +4,9 @@
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
     python scripts/train.py --model cnn-ensemble       # three CNNs, trained one after the other
     python scripts/train.py --model cnn-ensemble --members-from models/cnn /tmp/cnn_seed1 /tmp/cnn_seed2
+
+The cnn presets also learn from digits in handwriting fonts (the training half of mnist_core/fonts.py:
+other writers than MNIST's); fetch them first with scripts/fetch_fonts.py, or pass --font-copies 0.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from mnist_core import artifacts  # noqa: E402
 from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all  # noqa: E402
 from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
 from mnist_core.data import load_mnist, to_model_input  # noqa: E402
+from mnist_core.fonts import font_digits, handwritten_variants  # noqa: E402
+from mnist_core.normalize import normalize_digit  # noqa: E402
 from mnist_core.numpy_forward import read_forward  # noqa: E402
 from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset  # noqa: E402
 
@@ -43,6 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", help="model folder to write (default: models/<preset>)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2], help="Keras progress output")
+    parser.add_argument("--fonts-dir", help="handwriting fonts folder (default: $DIGIT_FONTS_DIR or artifacts/fonts)")
+    parser.add_argument("--font-copies", type=int,
+                        help="variants of each training font's digits to train on (default: the preset's; 0: none)")
     parser.add_argument("--members-from", nargs="+", metavar="FOLDER",
                         help="an ensemble preset: average these trained model folders instead of training new ones")
     return parser.parse_args(argv)
@@ -94,6 +102,15 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "opencv": cv2.__version__,
     }
+
+
+def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The training half's font digits, `copies` handwritten variants of each, normalized the MNIST
+    way -> float32 (N, 28, 28, 1), uint8 (N,) labels, the fonts' names."""
+    glyphs, labels, names = font_digits(folder, held_out=False)
+    variants, variant_labels = handwritten_variants(glyphs, labels, copies, seed=seed)
+    digits = np.stack([normalize_digit(variant.astype(np.float32) / 255.0) for variant in variants])
+    return to_model_input(digits), variant_labels, sorted(set(names))
 
 
 def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
@@ -154,7 +171,9 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
             networks.append(network)
             histories.append(history)
             records.append({"folder": folder, "command": member_metrics.get("command"),
-                            "training_seconds": member_metrics.get("training_seconds", 0.0)})
+                            "training_seconds": member_metrics.get("training_seconds", 0.0),
+                            "font_digits": member_metrics.get("font_digits", 0),
+                            "training_fonts": member_metrics.get("training_fonts", [])})
     else:
         member_preset = get_preset(preset.ensemble_of)
         for index in range(preset.members):
@@ -191,6 +210,14 @@ def main(argv=None) -> None:
     x_val, y_val = x[-held_out:], labels[-held_out:]
     x_test, y_test = to_model_input(mnist.test.images), mnist.test.labels
     print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test from {mnist.source}")
+    # Other writers' hands: handwriting fonts' digits join the training images (never validation or test).
+    font_copies = preset.font_copies if args.font_copies is None else args.font_copies
+    mnist_train_images, font_digit_count, training_fonts = len(x_train), 0, []
+    if font_copies and not args.members_from:
+        font_x, font_y, training_fonts = handwriting_font_digits(args.fonts_dir, font_copies, args.seed)
+        x_train, y_train = np.concatenate([x_train, font_x]), np.concatenate([y_train, font_y])
+        font_digit_count = len(font_x)
+        print(f"data: {font_digit_count} digits from {len(training_fonts)} handwriting fonts added to training")
     data = (x_train, y_train, x_val, y_val)
 
     # Model and training: one network, or an ensemble of networks trained apart, averaged.
@@ -201,6 +228,10 @@ def main(argv=None) -> None:
         model, history_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
         training_seconds = sum(member["training_seconds"] for member in members_record)
         epochs = len(history_record["loss"])
+        for member in members_record:  # members trained here saw this run's font digits
+            member.setdefault("font_digits", font_digit_count)
+            member.setdefault("training_fonts", training_fonts)
+        training_fonts = sorted({font for member in members_record for font in member["training_fonts"]})
 
     # Evaluate on the 10,000 test images.
     probabilities = model.predict(x_test, batch_size=1000, verbose=0)
@@ -225,7 +256,9 @@ def main(argv=None) -> None:
         "training_seconds": training_seconds,
         "epochs": epochs,
         "batch_size": batch_size,
-        "train_images": len(x_train),
+        "train_images": mnist_train_images,
+        "font_digits": font_digit_count,  # for an ensemble, each member's are in "members"
+        "training_fonts": training_fonts,
         "redrawn_share": REDRAWN_SHARE if preset.augment else 0.0,
         "validation_images": len(x_val),
         **({"members": members_record} if members_record else {}),

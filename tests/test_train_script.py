@@ -79,7 +79,7 @@ def quick_cnns(tmp_path_factory):
         out = tmp_path_factory.mktemp("cnn") / f"cnn-seed{seed}"
         command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn", "--limit", "256",
                    "--epochs", "1", "--batch-size", "64", "--seed", str(seed), "--data-dir", str(FIXTURE_MNIST),
-                   "--out", str(out)]
+                   "--out", str(out), "--font-copies", "0"]  # the fonts are fetched for training, not for tests
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         trained.append((out, result.stdout))
@@ -93,6 +93,15 @@ def test_the_cnn_also_learns_from_digits_redrawn_like_drawings(quick_cnns):
     assert "redrew 243 training digits 2 times" in stdout
     assert artifacts.read_metrics(out)["redrawn_share"] > 0
     assert Predictor(out).probabilities(np.zeros((1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_training_without_the_handwriting_fonts_says_how_to_fetch_them(tmp_path):
+    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "cnn", "--limit", "256",
+               "--epochs", "1", "--data-dir", str(FIXTURE_MNIST), "--fonts-dir", str(tmp_path / "no-fonts"),
+               "--out", str(tmp_path / "model")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "scripts/fetch_fonts.py" in result.stderr and not (tmp_path / "model").exists()
 
 
 def test_an_ensemble_reads_the_average_of_its_members_and_keeps_their_story(quick_cnns, tmp_path):
