@@ -245,9 +245,12 @@ def model_details_ui(name: str) -> None:
     how = (f"The average of {len(members)} networks trained apart, {metrics.get('epochs', '?')} epochs each, "
            f"in {minutes:.1f} min in all" if members else
            f"Trained {metrics.get('epochs', '?')} epochs in {minutes:.1f} min")
+    fonts = metrics.get("training_fonts") or []
+    data = f"{metrics.get('train_images', 0):,} MNIST digits" + (
+        f" and the digits of {len(fonts)} handwriting fonts (other hands than MNIST's)" if fonts else "")
     st.caption(
         f"{metrics.get('parameters', 0):,} parameters. From {metrics.get('origin', '?')} "
-        f"(claimed {metrics.get('claimed_accuracy', '?')}). {how} on {metrics.get('train_images', 0):,} images, 2 CPU cores."
+        f"(claimed {metrics.get('claimed_accuracy', '?')}). {how} on {data}, 2 CPU cores."
     )
     layers = st.expander("Layers", key="layers", on_change="rerun")
     if layers.open:
