@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from mnist_core.config import FONTS_DIR, FONTS_DIR_ENV, NUM_CLASSES
+from mnist_core.normalize import normalize_digit
 
 GLYPH_SIZE = 96  # a glyph is stored in a square this many pixels wide, its longer side filling 80% of it
 RENDER_SIZE = 192  # font size glyphs are rendered at before being scaled into GLYPH_SIZE
@@ -245,3 +246,8 @@ def handwritten_variants(glyphs: np.ndarray, labels: np.ndarray, copies: int, se
     rng = np.random.default_rng(seed)
     variants = np.stack([handwritten_variant(glyph, rng) for glyph in glyphs for _ in range(copies)])
     return variants, np.repeat(labels, copies)
+
+
+def as_mnist(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, S, S) glyphs or variants -> float32 (N, 28, 28) in [0, 1], each normalized the MNIST way."""
+    return np.stack([normalize_digit(image.astype(np.float32) / 255.0) for image in images])

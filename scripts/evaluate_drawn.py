@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 
 from mnist_core.config import DEFAULT_MODEL  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.fonts import font_digits, handwritten_variants  # noqa: E402
-from mnist_core.normalize import image_to_ink, normalize_digit  # noqa: E402
+from mnist_core.fonts import as_mnist, font_digits, handwritten_variants  # noqa: E402
+from mnist_core.normalize import image_to_ink  # noqa: E402
 from mnist_core.predictor import Predictor  # noqa: E402
 from mnist_core.synthetic import KINDS, make_samples  # noqa: E402
 
@@ -59,8 +59,7 @@ def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray 
         return test.images, test.labels, test.images.astype(np.float32) / 255.0, None
     glyphs, labels, names = font_digits(args.fonts_dir, held_out=True)
     images, labels = handwritten_variants(glyphs, labels, FONT_VARIANTS, seed=args.seed)
-    as_mnist = np.stack([normalize_digit(image.astype(np.float32) / 255.0) for image in images])
-    return images, labels, as_mnist, np.repeat(names, FONT_VARIANTS)
+    return images, labels, as_mnist(images), np.repeat(names, FONT_VARIANTS)
 
 
 def main(argv=None) -> None:
@@ -97,7 +96,7 @@ def main(argv=None) -> None:
             if answer == sample.expected:
                 right += 1
             elif failures_dir:
-                fonts = "-" + "+".join(font_names[i] for i in sample.sources) if font_names is not None and sample.sources else ""
+                fonts = "" if font_names is None else "".join(f"-{font_names[i]}" for i in sample.sources)
                 name = f"{kind}-{number}{fonts}-{sample.style}-expected{sample.expected or 'empty'}-got{answer or 'empty'}.png"
                 image = sample.image if sample.image.shape[2] == 3 else sample.image[..., [3, 3, 3]]
                 cv2.imwrite(str(failures_dir / name), image)

@@ -30,8 +30,7 @@ from mnist_core import artifacts  # noqa: E402
 from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all  # noqa: E402
 from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
 from mnist_core.data import load_mnist, to_model_input  # noqa: E402
-from mnist_core.fonts import font_digits, handwritten_variants  # noqa: E402
-from mnist_core.normalize import normalize_digit  # noqa: E402
+from mnist_core.fonts import as_mnist, font_digits, handwritten_variants  # noqa: E402
 from mnist_core.numpy_forward import read_forward  # noqa: E402
 from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset  # noqa: E402
 
@@ -109,8 +108,7 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
     way -> float32 (N, 28, 28, 1), uint8 (N,) labels, the fonts' names."""
     glyphs, labels, names = font_digits(folder, held_out=False)
     variants, variant_labels = handwritten_variants(glyphs, labels, copies, seed=seed)
-    digits = np.stack([normalize_digit(variant.astype(np.float32) / 255.0) for variant in variants])
-    return to_model_input(digits), variant_labels, sorted(set(names))
+    return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
 
 
 def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:

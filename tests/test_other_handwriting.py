@@ -26,7 +26,7 @@ def share_read_right(predictor, samples, multi=False) -> float:
 
 
 def test_digits_in_handwriting_no_model_trained_on_are_read(predictor, held_out_digits):
-    """44 writers' hands (a 1 with a flag, a 7 with a bar, an open 4), drawn at any size, place, brush and style."""
+    """44 fonts' hands (a 1 with a flag, a 7 with a bar, a 4 closed at the top), drawn at any size, place, brush and style."""
     images, labels = held_out_digits
     samples = make_samples(images, labels, 900, "single", seed=11)
     assert share_read_right(predictor, samples) >= 0.98  # the default before the fonts read 97.0% of these
