@@ -33,6 +33,8 @@ from mnist_core.normalize import image_to_ink  # noqa: E402
 from mnist_core.predictor import Predictor  # noqa: E402
 from mnist_core.synthetic import KINDS, make_samples  # noqa: E402
 
+FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
+
 
 def naive_answer(predictor: Predictor, image: np.ndarray) -> str:
     """The whole canvas resized to 28x28 and classified: the baseline most demos ship."""
@@ -46,9 +48,6 @@ def originals_accuracy(read_right: np.ndarray, samples) -> float | None:
     if not any(sample.sources for sample in samples):
         return None
     return sum(all(read_right[index] for index in sample.sources) for sample in samples) / len(samples)
-
-
-FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
 
 
 def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -76,10 +75,10 @@ def main(argv=None) -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    images, labels, as_mnist, font_names = source_digits(args)
+    images, labels, as_mnist_made, font_names = source_digits(args)
     predictor = Predictor(args.model)
     # The model on the source digits as MNIST made them: read once, for every kind's canvases.
-    read_right = predictor.probabilities(as_mnist).argmax(axis=1) == labels
+    read_right = predictor.probabilities(as_mnist_made).argmax(axis=1) == labels
     failures_dir = Path(args.save_failures) if args.save_failures else None
     if failures_dir:
         failures_dir.mkdir(parents=True, exist_ok=True)
