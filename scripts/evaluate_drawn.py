@@ -50,6 +50,17 @@ def originals_accuracy(read_right: np.ndarray, samples) -> float | None:
     return sum(all(read_right[index] for index in sample.sources) for sample in samples) / len(samples)
 
 
+def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% (z = 1.96) Wilson score interval of a share successes / total: how far a figure
+    measured on this many canvases could be from the pipeline's true accuracy."""
+    if total == 0:
+        return 0.0, 1.0
+    share = successes / total
+    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
+    spread = z * np.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return max(0.0, centre - spread), min(1.0, centre + spread)
+
+
 def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The digits canvases are drawn from -> uint8 images (N, S, S), labels (N,), the same as
     MNIST made them, float32 (N, 28, 28), and each one's font name (None for MNIST)."""
@@ -104,6 +115,7 @@ def main(argv=None) -> None:
         results[kind] = {
             "canvases": len(samples),
             "pipeline_accuracy": right / len(samples),
+            "pipeline_interval_95": wilson_interval(right, len(samples)),
             "unsure": unsure / len(samples),
             "naive_resize_accuracy": naive_right / len(samples) if kind in ("single", "specks", "extreme_brush") else None,
             "model_on_originals_accuracy": originals_accuracy(read_right, samples),
@@ -115,11 +127,12 @@ def main(argv=None) -> None:
                           "seed": args.seed, "results": results}))
         return
     print(f"model {predictor.folder}, {args.source} digits, {args.per_kind} canvases per kind, seed {args.seed}")
-    print(f"{'kind':<14} {'pipeline':>9} {'unsure':>7} {'naive resize':>13} {'originals':>16}")
+    print(f"{'kind':<14} {'pipeline':>9} {'95% interval':>15} {'unsure':>7} {'naive resize':>13} {'originals':>16}")
     for kind, result in results.items():
         naive, originals = result["naive_resize_accuracy"], result["model_on_originals_accuracy"]
+        low, high = result["pipeline_interval_95"]
         print(
-            f"{kind:<14} {result['pipeline_accuracy']:>9.2%} {result['unsure']:>7.1%} "
+            f"{kind:<14} {result['pipeline_accuracy']:>9.2%} {f'{low:.2%}-{high:.2%}':>15} {result['unsure']:>7.1%} "
             f"{(f'{naive:.2%}' if naive is not None else '-'):>13} "
             f"{(f'{originals:.2%}' if originals is not None else '-'):>16}"
         )
