@@ -39,8 +39,21 @@ def drawing_with_boxes(ink: np.ndarray, boxes: list[Box]) -> np.ndarray:
     for index, box in enumerate(boxes):
         color = BOX_COLORS[index % len(BOX_COLORS)]
         cv2.rectangle(picture, (box.left, box.top), (box.right, box.bottom), color, thickness)
-        cv2.putText(picture, str(index + 1), (box.left + 3, box.top + 22 * thickness // 2),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.6 * thickness / 2, color, thickness)
+        # The number sits on a filled tag outside the box, above it or else below it (inside only
+        # when neither has room), so that no stroke covers it and it covers no stroke.
+        label, scale = str(index + 1), 0.3 * thickness
+        (text_width, text_height), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        tag_width, tag_height = text_width + 4 * thickness, text_height + 4 * thickness
+        left = min(box.left, picture.shape[1] - tag_width)
+        if box.top >= tag_height:
+            top = box.top - tag_height
+        elif box.bottom + tag_height < picture.shape[0]:
+            top = box.bottom
+        else:
+            top = box.top
+        cv2.rectangle(picture, (left, top), (left + tag_width, top + tag_height), color, cv2.FILLED)
+        cv2.putText(picture, label, (left + 2 * thickness, top + tag_height - 2 * thickness),
+                    cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
     return picture
 
 
