@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
-from mnist_core.display import pixel_grid
+from mnist_core.display import drawing_with_boxes, pixel_grid
+from mnist_core.segment import Box
 from mnist_core.synthetic import render
 
 
@@ -130,6 +131,23 @@ def test_pixel_grid_shows_every_model_pixel():
     assert grid[3 * 8 + 4, 5 * 8 + 4] == 255  # the lit pixel's cell
     assert grid[3 * 8 + 4, 6 * 8 + 4] == 0  # its dark neighbour
     assert grid[0, 0] == grid[8, 100] not in (0, 255)  # grid lines, distinct from both ink and paper
+
+
+@pytest.mark.parametrize("top", [0, 2, 60])  # digits touching the canvas's top edge, and not
+def test_the_digits_numbers_never_hide_the_drawing(top):
+    ink = np.zeros((320, 320), np.float32)
+    boxes = [Box(0, top, 60, 80), Box(130, top + 40, 60, 80), Box(260, top, 60, 80)]  # the last at the right edge
+    for box in boxes:
+        ink[box.top:box.bottom, box.left:box.right] = 1.0
+    picture = drawing_with_boxes(ink, boxes)
+    inside = np.zeros(ink.shape, bool)
+    for box in boxes:
+        inside[box.top + 3:box.bottom - 3, box.left + 3:box.right - 3] = True  # within the box's outline
+    assert (picture[inside] == 0).all()  # the ink is untouched: no number drawn over it
+    tags = (picture[..., 0] != picture[..., 1]) & ~inside  # colored pixels outside the ink: outlines and tags
+    for box in boxes:
+        beside = slice(max(0, box.top - 40), box.top) if box.top >= 30 else slice(box.bottom, box.bottom + 40)
+        assert tags[beside, box.left:box.right].sum() > 200, box  # a filled tag above each box, or else below it
 
 
 @pytest.mark.parametrize("content", ["[1, 2, 3]", json.dumps({"test_accuracy": 0.9, "confusion_matrix": [["a"] * 10] * 10})])
