@@ -20,7 +20,7 @@ from mnist_core.config import (
 )
 from mnist_core.normalize import image_to_ink, normalize_digit
 from mnist_core.numpy_forward import read_forward
-from mnist_core.segment import Box, DigitInk, find_digits, split_wide
+from mnist_core.segment import Box, DigitInk, find_digits, split_touching
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -116,12 +116,17 @@ class Predictor:
                 self._model, self._forward = model, forward
             return self._forward
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """float32 (N, 28, 28) or (N, 28, 28, 1) in [0, 1] -> float32 (N, 10) class probabilities."""
+    def probabilities(self, images: np.ndarray, one_drawing: bool = False) -> np.ndarray:
+        """float32 (N, 28, 28) or (N, 28, 28, 1) in [0, 1] -> float32 (N, 10) class probabilities.
+
+        one_drawing: the pieces of one drawing being read, however many (splitting touching digits
+        reads dozens), stay on the small path: serving never waits for TensorFlow to load.
+        """
         batch = np.asarray(images, np.float32).reshape(-1, *INPUT_SHAPE)
         if len(batch) == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        forward = self._small_forward if len(batch) <= SMALL_BATCH else self._keras_forward()
+        small = one_drawing or len(batch) <= SMALL_BATCH
+        forward = self._small_forward if small else self._keras_forward()
         scores = np.asarray(forward(batch), dtype=np.float32)
         # The seed presets end in sigmoid, not softmax: rescale so every model's scores sum to 1.
         return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
@@ -139,7 +144,7 @@ class Predictor:
             new = {key: digit for key, digit in zip(keys, digits) if key not in seen}
             if new:
                 inputs = np.stack([normalize_digit(d.ink) for d in new.values()])
-                seen.update(zip(new, zip(inputs, self.probabilities(inputs))))
+                seen.update(zip(new, zip(inputs, self.probabilities(inputs, one_drawing=True))))
             return np.stack([seen[key][0] for key in keys]), np.stack([seen[key][1] for key in keys])
 
         def confidence(digits: list[DigitInk]) -> np.ndarray:
@@ -149,7 +154,7 @@ class Predictor:
         if not digits:
             return Reading(EMPTY, ink=ink)
         if multi:
-            digits = resolve_touching(digits, confidence)
+            digits = resolve_touching(digits, lambda digits: read_digits(digits)[1])
         inputs, probabilities = read_digits(digits)
         return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 
@@ -179,17 +184,8 @@ def read_unsure_threshold(folder: Path) -> float:
     return value if 0.0 < value < 1.0 else DEFAULT_UNSURE_THRESHOLD
 
 
-def resolve_touching(digits: list[DigitInk], confidence) -> list[DigitInk]:
-    """Wide blobs may be touching digits: split only when the model (confidence: digits' ink ->
-    float (n,)) is unsure of the whole and surer of every piece."""
+def resolve_touching(digits: list[DigitInk], probabilities) -> list[DigitInk]:
+    """Groups of ink left to right -> digits: each wide group cut where the model reads digits that
+    touch best (segment.split_touching; probabilities: digits' ink -> float (n, 10))."""
     line_height = max(d.box.height for d in digits)
-    resolved = []
-    for digit in digits:
-        pieces = split_wide(digit, line_height)
-        if len(pieces) == 1:
-            resolved.append(digit)
-            continue
-        scores = confidence([digit, *pieces])
-        whole, split = float(scores[0]), float(scores[1:].min())
-        resolved.extend(pieces if whole < 0.9 and split > whole else [digit])
-    return resolved
+    return [piece for digit in digits for piece in split_touching(digit, line_height, probabilities)]

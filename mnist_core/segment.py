@@ -21,7 +21,15 @@ NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from it
 SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit
 FRAGMENT_HEIGHT = 0.55  # a group less tall than this share of the tallest is a piece of a digit
 FRAGMENT_REACH = 0.6  # ... joined to its nearest neighbour within this share of the tallest's height
-WIDE_DIGIT_RATIO = 1.4  # a single blob wider than this times the line's height may be touching digits
+TOUCHING_WIDTH = 0.8  # a group wider than this times the line's height may be digits that touch
+NARROWEST_DIGIT = 0.12  # ... cut no closer than this share of the line's height to its ends (a 1 is narrow)
+CUT_SPACING = 0.1  # ... at columns with the least ink within this share of the line's height around them
+MAX_CUTS = 8  # ... at most this many (the thinnest): reading every run between two cuts stays cheap
+WIDEST_DIGIT = 1.4  # ... and no piece read is wider than this times the line's height
+TYPICAL_WIDEST = 0.9  # a piece wider than this times the line's height is rarely one digit ...
+WIDE_PENALTY = 1.5  # ... and costs this much log confidence per line height of extra width
+SPLIT_PENALTY = 0.5  # each digit costs this much log confidence: a split must be clearly surer than the whole
+CROSSING_PENALTY = 0.3  # a cut through more than one stroke costs this much per extra one (a wide 0 cut into "11")
 MAX_JOINED = 3  # a digit drawn in pieces: at most this many neighbouring groups
 JOIN_GAP = 0.3  # ... with gaps no wider than this share of the line's height
 JOIN_WIDTH = 1.3  # ... and together no wider than this times the line's height
@@ -30,7 +38,6 @@ SHORT_DIGIT = 0.7  # where pieces could be joined, a digit less tall than this s
 SHORT_PENALTY = 0.2  # ... costs this much log confidence: digits in a row are about as tall (a 4's open top)
 TALL_PIECE = 0.8  # pieces each at least this share of the line's height, side by side, ...
 TALL_JOIN_PENALTY = 1.0  # ... joined cost this much log confidence: they are nearly always two digits ("71", not a 4)
-DIGIT_WIDTH_RATIO = 0.75  # a typical digit is about 0.75 times as wide as it is tall
 
 
 @dataclass(frozen=True)
@@ -220,33 +227,90 @@ def cut_ink(ink: np.ndarray, labels: np.ndarray, group: list[Component]) -> Digi
     return DigitInk(box=box, ink=cropped, blobs=len(group))
 
 
-def split_wide(digit: DigitInk, line_height: int) -> list[DigitInk]:
-    """A single blob much wider than the line is tall (touching digits) -> pieces cut at the thinnest columns."""
+def cut_columns(digit: DigitInk, line_height: int) -> list[int]:
+    """A group's ink -> columns (in its own ink) where touching digits may meet: the columns with
+    the least ink around them, at most MAX_CUTS, no piece narrower than NARROWEST_DIGIT of the line."""
+    width = digit.ink.shape[1]
+    margin = max(2, int(NARROWEST_DIGIT * line_height))
+    if width < 2 * margin:
+        return []
+    column_ink = np.convolve((digit.ink >= INK_THRESHOLD).sum(axis=0).astype(np.float32), np.ones(3) / 3, mode="same")
+    reach = max(2, int(CUT_SPACING * line_height))
+    padded = np.pad(column_ink, reach, mode="edge")
+    lowest_near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
+    minima = [x for x in range(margin, width - margin + 1) if column_ink[x] <= lowest_near[x]]
+    cuts: list[int] = []
+    for x in sorted(minima, key=lambda x: column_ink[x]):
+        if len(cuts) < MAX_CUTS and all(abs(x - c) >= reach for c in cuts):
+            cuts.append(x)
+    return sorted(cuts)
+
+
+def ink_between(digit: DigitInk, start: int, end: int) -> DigitInk | None:
+    """The group's ink between two columns, cropped to its rows, as a digit of its own (None if blank)."""
+    piece = digit.ink[:, start:end]
+    rows = np.flatnonzero(piece.max(axis=1) >= INK_THRESHOLD)
+    if rows.size == 0:
+        return None
+    box = Box(digit.box.left + start, digit.box.top + int(rows[0]), end - start, int(rows[-1] - rows[0] + 1))
+    return DigitInk(box=box, ink=piece[rows[0] : rows[-1] + 1])
+
+
+def split_touching(digit: DigitInk, line_height: int, probabilities: Callable[[list[DigitInk]], np.ndarray]) -> list[DigitInk]:
+    """A group of ink (maybe digits that touch, as in a quickly written "2024") and a reader
+    (digits' ink -> float (n, 10) probabilities) -> the digits it holds, left to right.
+
+    The ink is cut at its thinnest columns; every run between two cuts is read, and the way of
+    cutting whose digits the model is surest of wins (dynamic programming over the cuts). Each
+    extra digit costs SPLIT_PENALTY, a cut through several strokes CROSSING_PENALTY per extra stroke
+    (touching digits meet in one), and a piece much wider than a digit WIDE_PENALTY per line height
+    of extra width: so a wide 0 is not read "11" and touching digits are not read as one wide 4.
+    Only single blobs are cut: ink in several blobs was already grouped by find_digits.
+    """
     height, width = digit.ink.shape
     line_height = max(line_height, height)
-    if digit.blobs > 1 or width <= WIDE_DIGIT_RATIO * line_height:
+    if width < TOUCHING_WIDTH * line_height or digit.blobs > 1:
         return [digit]
-    pieces = max(2, int(round(width / (DIGIT_WIDTH_RATIO * line_height))))
-    column_ink = (digit.ink >= INK_THRESHOLD).sum(axis=0).astype(np.float32)
-    column_ink = np.convolve(column_ink, np.ones(3) / 3, mode="same")
-    cuts = [0]
-    for index in range(1, pieces):
-        expected = index * width / pieces
-        window = int(0.25 * width / pieces)
-        low, high = int(expected - window), int(expected + window) + 1
-        cuts.append(low + int(np.argmin(column_ink[low:high])))
-    cuts.append(width)
-    result = []
-    for start, end in zip(cuts[:-1], cuts[1:]):
-        if end - start < 2:  # cuts can meet or cross in a blob a few pixels wide
-            continue
-        piece = digit.ink[:, start:end]
-        rows = np.flatnonzero(piece.max(axis=1) >= INK_THRESHOLD)
-        if rows.size == 0:
-            continue
-        box = Box(digit.box.left + start, digit.box.top + int(rows[0]), end - start, int(rows[-1] - rows[0] + 1))
-        result.append(DigitInk(box=box, ink=piece[rows[0] : rows[-1] + 1]))
-    return result or [digit]
+    # A piece scores at most 0 and every digit costs SPLIT_PENALTY: no split of two or more can
+    # beat a whole scoring this well, so the pieces need not be read (most wide single digits).
+    if piece_score(digit, probabilities([digit])[0], line_height) >= -SPLIT_PENALTY:
+        return [digit]
+    columns = [0, *cut_columns(digit, line_height), width]
+    if len(columns) == 2:
+        return [digit]
+    last = len(columns) - 1
+    spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1)
+             if columns[j] - columns[i] <= WIDEST_DIGIT * line_height or (i, j) == (0, last)]
+    pieces = {span: ink_between(digit, columns[span[0]], columns[span[1]]) for span in spans}
+    pieces[(0, last)] = digit
+    readable = [span for span in spans if pieces[span] is not None]
+    read = dict(zip(readable, probabilities([pieces[span] for span in readable])))
+    scores = {span: piece_score(pieces[span], read[span], line_height) for span in readable}
+    cut_cost = [0.0] + [CROSSING_PENALTY * max(0, strokes_crossed(digit, x) - 1) for x in columns[1:-1]]
+    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [0])}
+    for end in range(1, last + 1):
+        options = [(best[start][0] + scores[(start, end)] - SPLIT_PENALTY - cut_cost[start], best[start][1] + [end])
+                   for start in range(end) if (start, end) in scores and start in best]
+        if options:
+            best[end] = max(options, key=lambda option: option[0])
+    path = best[last][1]
+    return [pieces[span] for span in zip(path[:-1], path[1:])]
+
+
+def strokes_crossed(digit: DigitInk, column: int) -> int:
+    """A group's ink and a column -> how many strokes a cut there crosses (ink runs, fewest of the 3 columns around it)."""
+    ink = digit.ink[:, max(0, column - 1) : column + 2] >= INK_THRESHOLD
+    starts = ink[0] + np.count_nonzero(ink[1:] & ~ink[:-1], axis=0)
+    return int(starts.min()) if starts.size else 0
+
+
+def piece_score(piece: DigitInk, probabilities: np.ndarray, line_height: int) -> float:
+    """A piece of a group and its (10,) probabilities -> how likely it is one digit of the line (log confidence, penalized)."""
+    score = float(np.log(max(float(probabilities.max()), 1e-9)))
+    score -= WIDE_PENALTY * max(0.0, piece.box.width / line_height - TYPICAL_WIDEST)
+    if piece.box.height < SHORT_DIGIT * line_height:
+        score -= SHORT_PENALTY
+    return score
 
 
 Span = tuple[int, int]  # groups start..end (end excluded) read as one digit

@@ -15,7 +15,10 @@ import numpy as np
 
 CANVAS = 280
 STYLES = ("white_on_black", "black_on_transparent", "black_on_white")
-KINDS = ("single", "specks", "extreme_brush", "multi", "blank", "dot")
+KINDS = ("single", "specks", "extreme_brush", "multi", "blank", "dot", "multi_close", "multi_touching")
+# Gaps between a strip's digits, as shares of its height: as people space them, written close
+# together, and touching or overlapping (boxes up to 4% of the height into each other).
+STRIP_GAPS = {"multi": (0.08, 0.3), "multi_close": (0.0, 0.08), "multi_touching": (-0.04, 0.02)}
 
 
 @dataclass(frozen=True)
@@ -139,12 +142,14 @@ def single_canvas(digit: np.ndarray, rng: np.random.Generator, kind: str) -> np.
     return anti_alias(canvas > 0)
 
 
-def strip_canvas(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """A float ink canvas, 280 tall, with several drawn digits side by side, as in "2024"."""
+def strip_canvas(digits: list[np.ndarray], rng: np.random.Generator, gaps: tuple[float, float] = STRIP_GAPS["multi"]) -> np.ndarray:
+    """A float ink canvas, 280 tall, with several drawn digits side by side, as in "2024", spaced
+    by gaps drawn from the range `gaps` (shares of the strip's height; negative: overlapping)."""
     height = int(rng.integers(80, 201))
     brush = natural_brush(height, rng)
     masks = [drawn_digit(d, int(height * rng.uniform(0.85, 1.0)), brush) for d in digits]
-    gaps = [int(rng.integers(int(0.08 * height), int(0.3 * height))) for _ in masks[1:]]
+    low, high = gaps
+    gaps = [int(rng.integers(int(low * height), int(high * height))) for _ in masks[1:]]
     width = sum(m.shape[1] for m in masks) + sum(gaps) + 40
     canvas = np.zeros((CANVAS, max(CANVAS, width)), np.float32)
     left = int(rng.integers(10, canvas.shape[1] - width + 31))
@@ -174,9 +179,9 @@ def make_samples(images: np.ndarray, labels: np.ndarray, count: int, kind: str, 
         if kind in ("single", "specks", "extreme_brush"):
             picks = (int(rng.integers(len(images))),)
             ink = single_canvas(images[picks[0]], rng, kind)
-        elif kind == "multi":
+        elif kind in STRIP_GAPS:
             picks = tuple(int(p) for p in rng.integers(len(images), size=int(rng.integers(2, 5))))
-            ink = strip_canvas([images[p] for p in picks], rng)
+            ink = strip_canvas([images[p] for p in picks], rng, STRIP_GAPS[kind])
         elif kind == "blank":
             ink = np.zeros((CANVAS, CANVAS), np.float32)
         elif kind == "dot":

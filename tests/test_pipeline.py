@@ -148,6 +148,34 @@ def test_a_one_after_a_four_drawn_in_pieces_is_not_swallowed_into_the_four(predi
         assert reading.text == "41", (height, brush, gap, reading.text)
 
 
+def touching(masks: list[np.ndarray]) -> np.ndarray:
+    """Drawn digits side by side on one canvas, each moved left until its ink touches the one before."""
+    canvas = np.zeros((280, 40 + sum(m.shape[1] for m in masks)), np.float32)
+    left = 20
+    for index, mask in enumerate(masks):
+        height, width = mask.shape
+        shift = 0
+        while index and shift < width and not (canvas[40 : 40 + height, left - shift : left - shift + width] > 0)[mask].any():
+            shift += 1
+        stamp(canvas, mask, 40, left - shift)
+        left += width - shift
+    return canvas
+
+
+def test_digits_whose_ink_touches_are_read_apart_but_a_wide_digit_stays_whole(predictor, sample_digits):
+    """Written fast, neighbours touch and make one blob: it is cut where they meet, not read as one
+    digit (the previous splitter read "20" as 0 and "43" as 4). A digit drawn wider than it is tall
+    is one blob as wide, and stays one digit."""
+    by_label = {label: image for image, label in sample_digits}
+    for pair, height, brush in itertools.product(["20", "43", "52", "68", "77", "89"], (120, 180), (10, 18)):
+        canvas = touching([drawn_digit(by_label[int(d)], height, brush) for d in pair])
+        assert predictor.read(render(canvas, "black_on_white"), multi=True).text == pair, (pair, height, brush)
+    for label, stretch in itertools.product(range(10), (1.2, 1.4)):
+        wide = cv2.resize(by_label[label], (int(28 * stretch), 28), interpolation=cv2.INTER_LINEAR)
+        canvas = touching([drawn_digit(wide, 140, 12)])
+        assert predictor.read(render(canvas, "black_on_white"), multi=True).text == str(label), (label, stretch)
+
+
 def test_digits_drawn_with_a_huge_brush_are_digits_not_dots(predictor, sample_digits):
     """A brush a third of the digit's height fills its loops and makes a fat round blob: still a digit."""
     for image, label in sample_digits:
