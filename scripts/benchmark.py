@@ -5,7 +5,9 @@
 
 Drawings are 280x280 canvases of MNIST-derived digits at random sizes, places, brushes and
 styles (mnist_core.synthetic), so no data files are needed beyond the committed fixture.
-Latency is normalize + predict for one drawing, as the app does after each stroke.
+Latency is normalize + predict for one drawing, as the app does after each stroke; the app reads
+with multi=True (any number of digits), timed too, on single digits and on strips of 2-4 digits,
+spaced or touching (touching ones are cut and read every way: the slowest case).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ def main(argv=None) -> None:
     inputs = np.zeros((1, 28, 28), np.float32)
     model_only = time_each(lambda _: predictor.probabilities(inputs), range(len(drawings)))
     end_to_end = time_each(predictor.read, drawings)
+    as_the_app = time_each(lambda d: predictor.read(d, multi=True), drawings)
+    strips = {kind: [s.image for s in make_samples(test.images, test.labels, args.drawings, kind, seed=11)]
+              for kind in ("multi", "multi_touching")}
+    strip_reads = {kind: time_each(lambda d: predictor.read(d, multi=True), canvases) for kind, canvases in strips.items()}
 
     # The same drawings from a fresh thread each, as Streamlit runs every rerun in a new thread.
     fresh_thread = []
@@ -93,13 +99,17 @@ def main(argv=None) -> None:
         "predict_one_image": percentiles(model_only),
         "read_one_drawing": percentiles(end_to_end),
         "read_one_drawing_fresh_thread": percentiles(fresh_thread),
+        "read_one_drawing_multi": percentiles(as_the_app),
+        "read_one_strip_multi": percentiles(strip_reads["multi"]),
+        "read_one_touching_strip_multi": percentiles(strip_reads["multi_touching"]),
         "batch_images_per_second": batch_rate,
     }
     if args.json:
         print(json.dumps(report))
         return
     print(f"model {report['model']}: loaded in {load_seconds:.2f} s (NumPy, for drawings)")
-    for key in ("preprocess_one_drawing", "predict_one_image", "read_one_drawing", "read_one_drawing_fresh_thread"):
+    for key in ("preprocess_one_drawing", "predict_one_image", "read_one_drawing", "read_one_drawing_fresh_thread",
+                "read_one_drawing_multi", "read_one_strip_multi", "read_one_touching_strip_multi"):
         r = report[key]
         print(f"{key:<32} p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   max {r['max_ms']:6.1f} ms   ({r['runs']} runs)")
     print(f"{'batches: Keras load on first use':<32} {keras_load_seconds:.2f} s")

@@ -333,6 +333,7 @@ def test_a_transparent_canvas_gives_the_same_ink_as_the_general_path(height, wid
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1))
+@example(81082)  # blobs numbered in another order by OpenCV's default algorithm
 def test_blobs_found_within_the_ink_box_are_those_of_the_whole_canvas(seed):
     rng = np.random.default_rng(seed)
     ink = np.zeros((int(rng.integers(20, 300)), int(rng.integers(20, 300))), np.float32)
@@ -341,8 +342,13 @@ def test_blobs_found_within_the_ink_box_are_those_of_the_whole_canvas(seed):
         cv2.polylines(ink, [points], False, float(rng.uniform(0.2, 1.0)), int(rng.integers(1, 9)))
     labels, components = find_components(ink)
     count, whole_labels, stats, _ = cv2.connectedComponentsWithStats((ink >= INK_THRESHOLD).astype(np.uint8), connectivity=8)
+    # The same blobs, maybe numbered otherwise (OpenCV's default algorithm scans 2x2 blocks, not
+    # pixels): each label here is exactly one label there, and background is background.
+    pairs = np.unique(np.stack([labels.ravel(), whole_labels.ravel()]), axis=1)
+    assert len(set(pairs[0])) == len(set(pairs[1])) == pairs.shape[1] == count
+    whole_label = dict(pairs.T.tolist())
+    assert whole_label.get(0, 0) == 0
     for component in components:
-        box = component.box
-        assert stats[component.label, :4].tolist() == [box.left, box.top, box.width, box.height]
-        assert stats[component.label, cv2.CC_STAT_AREA] == component.area
-    assert np.array_equal(labels, whole_labels)
+        box, label = component.box, whole_label[component.label]
+        assert stats[label, :4].tolist() == [box.left, box.top, box.width, box.height]
+        assert stats[label, cv2.CC_STAT_AREA] == component.area
