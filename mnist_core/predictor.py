@@ -25,7 +25,7 @@ from mnist_core.segment import Box, DigitInk, find_digits, split_touching
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 OK, UNSURE, EMPTY = "ok", "unsure", "empty"
-SMALL_BATCH = 16  # up to this many images (one drawing's digits) go through NumPy, larger batches through TensorFlow
+SMALL_BATCH = 16  # up to this many images go through NumPy, larger batches through TensorFlow (not a drawing's pieces)
 
 
 @dataclass(frozen=True)
@@ -147,14 +147,17 @@ class Predictor:
                 seen.update(zip(new, zip(inputs, self.probabilities(inputs, one_drawing=True))))
             return np.stack([seen[key][0] for key in keys]), np.stack([seen[key][1] for key in keys])
 
+        def probabilities(digits: list[DigitInk]) -> np.ndarray:
+            return read_digits(digits)[1]
+
         def confidence(digits: list[DigitInk]) -> np.ndarray:
-            return read_digits(digits)[1].max(axis=1)
+            return probabilities(digits).max(axis=1)
 
         digits = find_digits(ink, multi=multi, confidence=confidence if multi else None)
         if not digits:
             return Reading(EMPTY, ink=ink)
         if multi:
-            digits = resolve_touching(digits, lambda digits: read_digits(digits)[1])
+            digits = resolve_touching(digits, probabilities)
         inputs, probabilities = read_digits(digits)
         return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 

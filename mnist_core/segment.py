@@ -281,8 +281,8 @@ def split_touching(digit: DigitInk, line_height: int, probabilities: Callable[[l
     last = len(columns) - 1
     spans = [(i, j) for i in range(last) for j in range(i + 1, last + 1)
              if columns[j] - columns[i] <= WIDEST_DIGIT * line_height or (i, j) == (0, last)]
-    pieces = {span: ink_between(digit, columns[span[0]], columns[span[1]]) for span in spans}
-    pieces[(0, last)] = digit
+    pieces = {span: digit if span == (0, last) else ink_between(digit, columns[span[0]], columns[span[1]])
+              for span in spans}
     readable = [span for span in spans if pieces[span] is not None]
     read = dict(zip(readable, probabilities([pieces[span] for span in readable])))
     scores = {span: piece_score(pieces[span], read[span], line_height) for span in readable}

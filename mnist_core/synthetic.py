@@ -142,13 +142,14 @@ def single_canvas(digit: np.ndarray, rng: np.random.Generator, kind: str) -> np.
     return anti_alias(canvas > 0)
 
 
-def strip_canvas(digits: list[np.ndarray], rng: np.random.Generator, gaps: tuple[float, float] = STRIP_GAPS["multi"]) -> np.ndarray:
+def strip_canvas(digits: list[np.ndarray], rng: np.random.Generator,
+                 gap_range: tuple[float, float] = STRIP_GAPS["multi"]) -> np.ndarray:
     """A float ink canvas, 280 tall, with several drawn digits side by side, as in "2024", spaced
-    by gaps drawn from the range `gaps` (shares of the strip's height; negative: overlapping)."""
+    by gaps drawn from gap_range (shares of the strip's height; negative: overlapping)."""
     height = int(rng.integers(80, 201))
     brush = natural_brush(height, rng)
     masks = [drawn_digit(d, int(height * rng.uniform(0.85, 1.0)), brush) for d in digits]
-    low, high = gaps
+    low, high = gap_range
     gaps = [int(rng.integers(int(low * height), int(high * height))) for _ in masks[1:]]
     width = sum(m.shape[1] for m in masks) + sum(gaps) + 40
     canvas = np.zeros((CANVAS, max(CANVAS, width)), np.float32)

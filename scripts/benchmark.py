@@ -70,10 +70,13 @@ def main(argv=None) -> None:
     inputs = np.zeros((1, 28, 28), np.float32)
     model_only = time_each(lambda _: predictor.probabilities(inputs), range(len(drawings)))
     end_to_end = time_each(predictor.read, drawings)
-    as_the_app = time_each(lambda d: predictor.read(d, multi=True), drawings)
+    def read_as_the_app(drawing):
+        return predictor.read(drawing, multi=True)
+
+    as_the_app = time_each(read_as_the_app, drawings)
     strips = {kind: [s.image for s in make_samples(test.images, test.labels, args.drawings, kind, seed=11)]
               for kind in ("multi", "multi_touching")}
-    strip_reads = {kind: time_each(lambda d: predictor.read(d, multi=True), canvases) for kind, canvases in strips.items()}
+    strip_reads = {kind: time_each(read_as_the_app, canvases) for kind, canvases in strips.items()}
 
     # The same drawings from a fresh thread each, as Streamlit runs every rerun in a new thread.
     fresh_thread = []
