@@ -16,6 +16,8 @@ from mnist_core.config import DIGIT_BOX, IMAGE_SIZE
 MAX_SIDE = 1024  # larger inputs are first shrunk: bounded time, no loss for a drawing
 MIN_CONTRAST = 0.12  # ink this faint against the background is noise, not a drawing
 INK_THRESHOLD = 0.35  # on the 0-1 ink scale: what counts as ink for boxes and components
+FAINT_CORE = 0.8  # strokes whose cores are fainter than this are brightened to full strength ...
+FAINT_GAIN_LIMIT = 5.0  # ... by at most this factor (a core at 0.2 becomes full ink, fainter stays faint)
 MNIST_STROKE_RATIO = 2.5 / DIGIT_BOX  # MNIST's median stroke is ~2.5 px in its 20 px box
 STROKE_TOLERANCE = 1.3  # strokes within this factor of MNIST's are left alone
 THINNING_ATTEMPTS = 4  # halvings of a thinning that would break a stroke apart
@@ -131,13 +133,41 @@ def transparent_alpha(image: np.ndarray) -> np.ndarray | None:
     return alpha if on_transparent_background(alpha) else None
 
 
+def stroke_core_level(ink: np.ndarray) -> float:
+    """float32 (H, W) ink in [0, 1] -> how strong its strokes are at their core (1.0: no ink).
+
+    The median of the ridge: pixels no fainter than any neighbour, within two pixels of a clear
+    drop (a stroke's core, however thin or thick; not the inside of a broad, flat gray area
+    such as a shadow on a photo), counting only ink stronger than MIN_CONTRAST.
+    """
+    rows, cols = np.flatnonzero(ink.max(axis=1) >= MIN_CONTRAST), np.flatnonzero(ink.max(axis=0) >= MIN_CONTRAST)
+    if rows.size == 0:
+        return 1.0
+    window = np.pad(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 2)  # padded: the canvas ends in a drop
+    lowest_around = cv2.erode(window, np.ones((5, 5), np.uint8))
+    ridge = (window >= MIN_CONTRAST) & (window >= cv2.dilate(window, np.ones((3, 3), np.uint8))) & (lowest_around <= 0.5 * window)
+    return float(np.median(window[ridge])) if ridge.any() else 1.0
+
+
+def strengthen_faint_ink(ink: np.ndarray) -> np.ndarray:
+    """float32 (H, W) ink in [0, 1] -> the same, brightened when its strokes are faint throughout.
+
+    A light pencil, a transparent canvas drawn at low opacity, or a soft digit thinned until its
+    lines are gray: strokes under INK_THRESHOLD would break apart or vanish. The drawing's own
+    strokes set the scale, so a strong drawing is left exactly as it is.
+    """
+    core = stroke_core_level(ink)
+    if core >= FAINT_CORE:
+        return ink
+    return np.clip(ink / max(core, 1.0 / FAINT_GAIN_LIMIT), 0.0, 1.0).astype(np.float32)
+
+
 def image_to_ink(image: np.ndarray) -> np.ndarray:
     """Any image array (see to_float_image) -> float32 (H', W') ink map in [0, 1], H', W' <= MAX_SIDE."""
     image = opaque_to_gray(image)
     alpha = transparent_alpha(image)
-    if alpha is not None:
-        return alpha
-    return ink_map(shrink_if_huge(to_float_image(image)))
+    ink = alpha if alpha is not None else ink_map(shrink_if_huge(to_float_image(image)))
+    return strengthen_faint_ink(ink)
 
 
 def stroke_width(mask: np.ndarray) -> float:

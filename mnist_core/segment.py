@@ -18,9 +18,13 @@ DOT_ASPECT = 1.5  # ... and a dot is round: a fat elongated blob is a digit draw
 DOT_SOLIDITY = 0.97  # ... and convex (a tap is a disk): a fat digit keeps dents where its strokes bend
 MINOR_AREA_FRACTION = 0.03  # strokes this small next to the largest count only near other ink
 NEAR_FRACTION = 0.15  # "near" = within this fraction of a stroke's size from its box
+SHORT_STROKE = 0.35  # a stroke shorter than this share of the longest one (a dash) ...
+SHORT_STROKE_REACH = 0.75  # ... counts only within this share of a long stroke's size from its box
 SAME_DIGIT_OVERLAP = 0.5  # strokes overlapping horizontally by half the narrower are one digit
 FRAGMENT_HEIGHT = 0.55  # a group less tall than this share of the tallest is a piece of a digit
-FRAGMENT_REACH = 0.6  # ... joined to its nearest neighbour within this share of the tallest's height
+FRAGMENT_REACH = 0.1  # ... joined to its nearest neighbour within this share of the tallest's height (further: a small digit)
+TINY_PIECE = 0.35  # a group less tall than this share is a piece wherever it is (no one writes a digit that small beside others) ...
+TINY_REACH = 0.6  # ... joined to its nearest neighbour within this share of the tallest's height
 TOUCHING_WIDTH = 0.8  # a group wider than this times the line's height may be digits that touch
 NARROWEST_DIGIT = 0.12  # ... cut no closer than this share of the line's height to its ends (a 1 is narrow)
 CUT_SPACING = 0.1  # ... at columns with the least ink within this share of the line's height around them
@@ -31,7 +35,8 @@ WIDE_PENALTY = 1.5  # ... and costs this much log confidence per line height of 
 SPLIT_PENALTY = 0.5  # each digit costs this much log confidence: a split must be clearly surer than the whole
 CROSSING_PENALTY = 0.3  # a cut through more than one stroke costs this much per extra one (a wide 0 cut into "11")
 MAX_JOINED = 3  # a digit drawn in pieces: at most this many neighbouring groups
-JOIN_GAP = 0.3  # ... with gaps no wider than this share of the line's height
+JOIN_GAP = 0.1  # ... with gaps no wider than this share of the line's height (wider: digits of their own) ...
+TINY_JOIN_GAP = 0.3  # ... or than this share, when one of the pieces is tiny
 JOIN_WIDTH = 1.3  # ... and together no wider than this times the line's height
 JOIN_MARGIN = 0.2  # another grouping must beat the geometric one by this much (log confidence)
 SHORT_DIGIT = 0.7  # where pieces could be joined, a digit less tall than this share of the line ...
@@ -148,13 +153,18 @@ def drop_specks(components: list[Component]) -> list[Component]:
     """Blobs (specks already left out) -> those that belong to a digit; [] when there is no stroke (blank, dots).
 
     Strokes make the digits; dots and very small strokes count only when they touch or sit
-    near a stroke (part of a digit drawn in pieces), so strays never move a digit's box.
+    near a stroke (part of a digit drawn in pieces), and short ones (a dash) only around a long
+    one (a 7's bar broken off), so strays never move a digit's box.
     """
     strokes = [c for c in components if not c.is_dot]
     if not strokes:
         return []
     largest_area = max(c.area for c in strokes)
+    longest = max(c.longest_side for c in strokes)
     major = [c for c in strokes if c.area >= MINOR_AREA_FRACTION * largest_area]
+    long_strokes = [c for c in major if c.longest_side >= SHORT_STROKE * longest]
+    major = [c for c in major if c in long_strokes
+             or any(c.box.intersects(m.box.expanded(SHORT_STROKE_REACH * m.longest_side)) for m in long_strokes)]
     kept = list(major)
     for candidate in components:
         if candidate in major:
@@ -185,8 +195,9 @@ def overlap_groups(components: list[Component]) -> list[list[Component]]:
 def merge_fragments(groups: list[list["Component"]]) -> list[list["Component"]]:
     """Join pieces of a digit (a 5's detached flag, a stroke broken by a thin brush) to a neighbour.
 
-    In a row of digits every digit is nearly as tall as the tallest; a much shorter group next
-    to another one is a piece of it. The shortest piece is joined first, then heights are rechecked.
+    In a row of digits every digit is nearly as tall as the tallest; a much shorter group right
+    beside another one is a piece of it, and a tiny one anywhere near. The shortest piece is joined
+    first, then heights are rechecked.
     """
     groups = [list(g) for g in groups]
     while len(groups) > 1:
@@ -200,8 +211,9 @@ def merge_fragments(groups: list[list["Component"]]) -> list[list["Component"]]:
             for j in (index - 1, index + 1) if 0 <= j < len(groups)
         }
         neighbour = min(gaps, key=gaps.get)
-        if gaps[neighbour] > FRAGMENT_REACH * tallest:
-            break  # far from everything: a small digit of its own, not a piece
+        reach = TINY_REACH if boxes[index].height < TINY_PIECE * tallest else FRAGMENT_REACH
+        if gaps[neighbour] > reach * tallest:
+            break  # apart from everything: a small digit of its own, not a piece
         groups[neighbour].extend(groups.pop(index))
     return groups
 
@@ -323,10 +335,12 @@ def joinable_spans(groups: list[list[Component]]) -> list[Span]:
     spans = []
     for start in range(len(groups)):
         right = boxes[start].right
+        tiny = boxes[start].height < TINY_PIECE * line_height
         for end in range(start + 2, min(start + MAX_JOINED, len(groups)) + 1):
             gap = boxes[end - 1].left - right
             right = max(right, boxes[end - 1].right)
-            if gap > JOIN_GAP * line_height or right - boxes[start].left > JOIN_WIDTH * line_height:
+            tiny = tiny or boxes[end - 1].height < TINY_PIECE * line_height
+            if gap > (TINY_JOIN_GAP if tiny else JOIN_GAP) * line_height or right - boxes[start].left > JOIN_WIDTH * line_height:
                 break
             spans.append((start, end))
     return spans

@@ -31,7 +31,7 @@ from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.fonts import as_mnist, font_digits, handwritten_variants  # noqa: E402
 from mnist_core.normalize import image_to_ink  # noqa: E402
 from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.synthetic import KINDS, STRIP_GAPS, make_samples  # noqa: E402
+from mnist_core.synthetic import KINDS, SINGLE_KINDS, STRIP_GAPS, make_samples  # noqa: E402
 
 FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
 
@@ -111,14 +111,14 @@ def main(argv=None) -> None:
                 name = f"{kind}-{number}{fonts}-{sample.style}-expected{sample.expected or 'empty'}-got{answer or 'empty'}.png"
                 image = sample.image if sample.image.shape[2] == 3 else sample.image[..., [3, 3, 3]]
                 cv2.imwrite(str(failures_dir / name), image)
-            if kind in ("single", "specks", "extreme_brush"):
+            if kind in SINGLE_KINDS:
                 naive_right += naive_answer(predictor, sample.image) == sample.expected
         results[kind] = {
             "canvases": len(samples),
             "pipeline_accuracy": right / len(samples),
             "pipeline_interval_95": wilson_interval(right, len(samples)),
             "unsure": unsure / len(samples),
-            "naive_resize_accuracy": naive_right / len(samples) if kind in ("single", "specks", "extreme_brush") else None,
+            "naive_resize_accuracy": naive_right / len(samples) if kind in SINGLE_KINDS else None,
             "model_on_originals_accuracy": originals_accuracy(read_right, samples),
             "ms_per_canvas": 1000 * (time.perf_counter() - started) / len(samples),
         }

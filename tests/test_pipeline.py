@@ -17,10 +17,10 @@ from PIL import Image
 from conftest import DRAWN_STROKES, FIXTURE_MNIST, stroke_canvas
 from mnist_core.data import load_from_dir
 from mnist_core.image_io import decode_image
-from mnist_core.normalize import INK_THRESHOLD, image_to_ink, ink_map, shrink_if_huge, to_float_image
+from mnist_core.normalize import INK_THRESHOLD, image_to_ink, ink_map, shrink_if_huge, strengthen_faint_ink, to_float_image
 from mnist_core.predictor import EMPTY, OK, UNSURE
 from mnist_core.segment import find_components
-from mnist_core.synthetic import STYLES, drawn_digit, render, stamp
+from mnist_core.synthetic import STYLES, drawn_digit, render, stamp, thinned_soft_digit
 
 SIZES = [50, 90, 140, 200, 270]
 BRUSHES = {"hairline": 0.01, "medium": 0.12, "thick": 0.26}  # as a fraction of the digit's height
@@ -109,6 +109,20 @@ def test_specks_away_from_the_digit_do_not_change_it(predictor, sample_digits):
         np.testing.assert_allclose(noisy.model_input, clean.model_input)
 
 
+def test_stray_dashes_and_blots_away_from_the_digit_do_not_change_it(predictor, sample_digits):
+    """Slips of the pen in the far corner from a small or a medium digit: short dashes and a blot."""
+    for (image, label), height in itertools.product(sample_digits, (60, 120)):
+        canvas = place(drawn_digit(image, height, max(3.0, 0.1 * height)), (0.15, 0.15))
+        clean = predictor.read(render(canvas, "black_on_white")).first
+        stray = canvas.copy()
+        cv2.line(stray, (236, 244), (248, 250), 1.0, 2)
+        cv2.line(stray, (262, 232), (267, 244), 1.0, 3)
+        cv2.line(stray, (238, 268), (250, 265), 1.0, 2)
+        cv2.circle(stray, (262, 264), 6, 1.0, -1)
+        noisy = predictor.read(render(stray, "black_on_white")).first
+        assert noisy.box == clean.box and noisy.digit == clean.digit == label, (label, height)
+
+
 def test_several_digits_read_left_to_right(predictor, sample_digits):
     by_label = {label: image for image, label in sample_digits}
     canvas = np.zeros((280, 700), np.float32)
@@ -146,6 +160,28 @@ def test_a_one_after_a_four_drawn_in_pieces_is_not_swallowed_into_the_four(predi
         stamp(canvas, second, 260 - second.shape[0], 20 + first.shape[1] + space)
         reading = predictor.read(render(canvas, "black_on_white"), multi=True)
         assert reading.text == "41", (height, brush, gap, reading.text)
+
+
+def test_a_small_digit_beside_big_ones_is_a_digit_but_a_detached_flag_is_part_of_its_five(predictor, sample_digits):
+    """Digits in a row need not be the same size: one half as tall as its neighbour, a normal gap
+    away, is a digit of its own (it was joined to the neighbour as a piece of it). A piece just
+    beside a digit is still part of it: a 5 whose flag was drawn as a separate stroke."""
+    by_label = {label: image for image, label in sample_digits}
+    for pair, small_first, gap in itertools.product(["80", "35", "62", "47", "91"], (False, True), (0.15, 0.25)):
+        heights = (80, 160) if small_first else (160, 80)
+        masks = [drawn_digit(by_label[int(d)], height, 12) for d, height in zip(pair, heights)]
+        canvas = np.zeros((280, 80 + sum(m.shape[1] for m in masks) + int(gap * 160)), np.float32)
+        stamp(canvas, masks[0], 240 - masks[0].shape[0], 30)
+        stamp(canvas, masks[1], 240 - masks[1].shape[0], 30 + masks[0].shape[1] + int(gap * 160))
+        assert predictor.read(render(canvas, "black_on_white"), multi=True).text == pair, (pair, small_first, gap)
+    body = [(32, 10), (30, 48), (50, 42), (68, 55), (70, 75), (55, 92), (28, 86)]
+    flag = [(62, 9), (92, 7)]  # begun beside the stem and drawn to the right: not above the body
+    two = [(20, 30), (50, 8), (78, 30), (25, 92), (82, 92)]
+    for scale, brush in itertools.product((1.2, 2.0), (8, 16)):
+        five = stroke_canvas([body, flag], size=420, scale=scale, offset=(20 + 100 * scale, 30), brush=brush)
+        assert predictor.read(render(five, "black_on_white"), multi=True).text == "5", (scale, brush)
+        strip = np.maximum(five, stroke_canvas([two], size=420, scale=scale, offset=(10, 30), brush=brush))
+        assert predictor.read(render(strip, "black_on_white"), multi=True).text == "25", (scale, brush)
 
 
 def touching(masks: list[np.ndarray]) -> np.ndarray:
@@ -189,6 +225,20 @@ def test_ten_is_read_as_one_zero_not_as_one_digit(predictor):
     canvas = stroke_canvas(DRAWN_STROKES["1"], scale=2.0, offset=(10, 40))
     canvas = np.maximum(canvas, stroke_canvas(DRAWN_STROKES["0"], scale=2.0, offset=(120, 40)))
     assert predictor.read(render(canvas, "white_on_black"), multi=True).text == "10"
+
+
+def test_faint_ink_is_read_like_strong_ink(predictor, sample_digits):
+    """A light pen (30% strength), and soft digits thinned until their lines are gray, in every style."""
+    answers = []
+    for image, label in sample_digits:
+        light_pen = place(drawn_digit(image, 150, 15), (0.3, 0.6)) * 0.3
+        thinned = np.zeros((280, 280), np.float32)
+        soft = thinned_soft_digit(image, 150, 8)
+        thinned[40 : 40 + soft.shape[0], 60 : 60 + soft.shape[1]] = soft
+        for name, ink in (("light pen", light_pen), ("thinned", thinned)):
+            answers += [(label, name, style, predictor.read(render(ink, style)).text) for style in STYLES]
+    wrong = [answer for answer in answers if answer[3] != str(answer[0])]
+    assert len(answers) == 60 and not wrong, wrong
 
 
 def test_inverted_transparent_and_gray_inputs_agree(predictor, sample_digits):
@@ -327,7 +377,7 @@ def test_a_transparent_canvas_gives_the_same_ink_as_the_general_path(height, wid
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 256, (height, width, 4), dtype=np.uint8)
     image[..., 3] = np.where(rng.random((height, width)) < covered, image[..., 3], 0)
-    general = ink_map(shrink_if_huge(to_float_image(image)))
+    general = strengthen_faint_ink(ink_map(shrink_if_huge(to_float_image(image))))
     assert np.array_equal(image_to_ink(image), general)
 
 
