@@ -42,13 +42,18 @@ def disk(radius: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
 
 
-def enlarge(mnist_digit: np.ndarray, height: int) -> np.ndarray:
-    """uint8 (28, 28) MNIST digit -> bool (height, w) mask of its ink, smoothly enlarged."""
-    rows = np.flatnonzero(mnist_digit.max(axis=1) > 40)
-    cols = np.flatnonzero(mnist_digit.max(axis=0) > 40)
+def smooth_enlargement(mnist_digit: np.ndarray, height: int, faintest: int = 40) -> np.ndarray:
+    """uint8 (28, 28) MNIST digit -> float32 (height, w), its box (pixels above `faintest`) enlarged by cubic interpolation."""
+    rows = np.flatnonzero(mnist_digit.max(axis=1) > faintest)
+    cols = np.flatnonzero(mnist_digit.max(axis=0) > faintest)
     crop = mnist_digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255
     width = max(1, round(crop.shape[1] * height / crop.shape[0]))
-    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC) > 0.45
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def enlarge(mnist_digit: np.ndarray, height: int) -> np.ndarray:
+    """uint8 (28, 28) MNIST digit -> bool (height, w) mask of its ink, smoothly enlarged."""
+    return smooth_enlargement(mnist_digit, height) > 0.45
 
 
 def rebrush(mask: np.ndarray, brush: float) -> np.ndarray:
@@ -95,11 +100,7 @@ def thinned_soft_digit(mnist_digit: np.ndarray, height: int, radius: int) -> np.
     """uint8 (28, 28) -> float ink (h, w) in [0, 1]: the digit enlarged smoothly with its gray kept,
     then thinned by a grayscale erosion of up to `radius` pixels (an image editor's "thin"), which
     leaves its lines thin and faint rather than cut; never so far that a tenth of its ink is left."""
-    rows = np.flatnonzero(mnist_digit.max(axis=1) > 0)
-    cols = np.flatnonzero(mnist_digit.max(axis=0) > 0)
-    crop = mnist_digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255
-    width = max(1, round(crop.shape[1] * height / crop.shape[0]))
-    soft = np.clip(cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    soft = np.clip(smooth_enlargement(mnist_digit, height, faintest=0), 0.0, 1.0)
     for size in range(radius, 0, -1):
         thinned = cv2.erode(soft, disk(size), borderValue=0.0)
         if thinned.sum() >= 0.1 * soft.sum():
