@@ -146,6 +146,7 @@ def screenshot(page, path: Path) -> None:
     Streamlit scrolls inside its main area (and its sidebar), not the document, so a plain
     full-page screenshot stops at the viewport: the viewport is stretched to the content for
     the shot, then put back (same width, so the layout and the canvas's size do not change).
+    A collapsed sidebar (a phone's, moved off the left edge) is left out: it only added empty page.
     """
     wait_for_app_idle(page, READ_TIMEOUT)
     page.wait_for_function("() => Array.from(document.images).every(image => image.complete)")
@@ -154,7 +155,7 @@ def screenshot(page, path: Path) -> None:
         content_height = min(6000, page.evaluate(
             """() => Math.max(window.innerHeight, ...Array.from(
                 document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]'),
-                element => element.scrollHeight))"""
+                element => element.getBoundingClientRect().right > 0 ? element.scrollHeight : 0))"""
         ))
         if content_height <= page.viewport_size["height"]:
             break
