@@ -13,6 +13,8 @@ from mnist_core.normalize import INK_THRESHOLD
 MIN_SPECK_SIDE = 3  # pixels; anything smaller is always noise
 SPECK_SIDE_FRACTION = 0.015  # ... as is anything smaller than this fraction of the canvas side
 MAX_BLOBS = 100  # a drawing of digits has a few blobs; noise has thousands: only the largest are examined
+SPECK_LABEL = -1  # in the label map, a speck: no digit's stroke, but ink of the digit it lies on
+BROKEN_STROKE_REACH = 0.1  # specks linked to a digit's strokes by hops this short (share of its box) are its dashes
 DOT_ROUNDNESS = 1.6  # a solid blob no longer than 1.6x its own thickness is a dot, not a stroke
 DOT_ASPECT = 1.5  # ... and a dot is round: a fat elongated blob is a digit drawn with a huge brush
 DOT_SOLIDITY = 0.97  # ... and convex (a tap is a disk): a fat digit keeps dents where its strokes bend
@@ -116,8 +118,8 @@ def is_dot(blob: np.ndarray) -> bool:
 
 
 def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
-    """float32 (H, W) ink -> int32 (H, W) label map and the blobs of ink above INK_THRESHOLD that
-    are not specks (smaller than speck_side), at most MAX_BLOBS of them, the largest."""
+    """float32 (H, W) ink -> int32 (H, W) label map (specks: SPECK_LABEL) and the blobs of ink above
+    INK_THRESHOLD that are not specks (smaller than speck_side), at most MAX_BLOBS of them, the largest."""
     mask = (ink >= INK_THRESHOLD).astype(np.uint8)
     # Labelled within the ink's bounding box only (a digit often fills a small part of the canvas),
     # by a sequential algorithm: the default one runs in parallel, slower on an image this small.
@@ -133,7 +135,12 @@ def find_components(ink: np.ndarray) -> tuple[np.ndarray, list[Component]]:
     stats[1:, cv2.CC_STAT_LEFT] += left
     stats[1:, cv2.CC_STAT_TOP] += top
     sides = stats[1:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT]].max(axis=1, initial=0)
-    candidates = 1 + np.flatnonzero(sides >= speck_side(ink.shape))
+    is_speck = sides < speck_side(ink.shape)
+    if is_speck.any():
+        relabel = np.arange(count, dtype=np.int32)
+        relabel[1:][is_speck] = SPECK_LABEL
+        labels[window] = relabel[labels[window]]
+    candidates = 1 + np.flatnonzero(~is_speck)
     # Noise (a photo of sand, a random upload) has tens of thousands of blobs: bound the work.
     candidates = candidates[np.argsort(-stats[candidates, cv2.CC_STAT_AREA], kind="stable")[:MAX_BLOBS]]
     components = []
@@ -226,14 +233,30 @@ def group_box(group: list[Component]) -> Box:
     return box
 
 
+def specks_along_strokes(strokes: np.ndarray, specks: np.ndarray, reach: float) -> np.ndarray:
+    """bool (h, w) stroke and speck masks -> bool (h, w): the specks that continue the strokes.
+
+    A skipping pen, or a hairline brush thinned apart, leaves a stroke as a chain of dashes, many
+    shorter than a speck: a speck counts when a chain of hops no longer than reach links it to a
+    stroke (a stray dot further away is left out).
+    """
+    hop = max(1, int(round(reach)))
+    linked = cv2.dilate((strokes | specks).astype(np.uint8), np.ones((hop, hop), np.uint8))
+    _count, chains = cv2.connectedComponents(linked, connectivity=8)
+    return specks & np.isin(chains, np.unique(chains[strokes]))
+
+
 def cut_ink(ink: np.ndarray, labels: np.ndarray, group: list[Component]) -> DigitInk:
     """The group's own ink, cropped to its box, with every other blob's ink removed."""
     box = group_box(group)
     window = labels[box.top : box.bottom, box.left : box.right]
     mine = np.logical_or.reduce([window == c.label for c in group])  # a few labels: faster than np.isin
+    specks = window == SPECK_LABEL
+    if specks.any():
+        mine |= specks_along_strokes(mine, specks, BROKEN_STROKE_REACH * max(box.width, box.height))
     # Anti-aliased edges fall below the threshold: keep the faint ink right around our blobs.
     halo = cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    others = (window > 0) & ~mine
+    others = (window != 0) & ~mine
     keep = halo & ~others
     cropped = np.where(keep, ink[box.top : box.bottom, box.left : box.right], 0.0).astype(np.float32)
     return DigitInk(box=box, ink=cropped, blobs=len(group))

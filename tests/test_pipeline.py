@@ -19,7 +19,7 @@ from mnist_core.data import load_from_dir
 from mnist_core.image_io import decode_image
 from mnist_core.normalize import INK_THRESHOLD, image_to_ink, ink_map, shrink_if_huge, strengthen_faint_ink, to_float_image
 from mnist_core.predictor import EMPTY, OK, UNSURE
-from mnist_core.segment import find_components
+from mnist_core.segment import SPECK_LABEL, find_components, speck_side
 from mnist_core.synthetic import STYLES, drawn_digit, render, stamp, thinned_soft_digit
 
 SIZES = [50, 90, 140, 200, 270]
@@ -121,6 +121,15 @@ def test_stray_dashes_and_blots_away_from_the_digit_do_not_change_it(predictor, 
         cv2.circle(stray, (262, 264), 6, 1.0, -1)
         noisy = predictor.read(render(stray, "black_on_white")).first
         assert noisy.box == clean.box and noisy.digit == clean.digit == label, (label, height)
+
+
+def test_a_stroke_broken_into_dashes_smaller_than_specks_reads_as_its_digit(predictor, sample_digits):
+    """A skipping pen, or a hairline thinned apart: every stroke cut into dashes a few pixels long."""
+    rows, cols = np.mgrid[0:280, 0:280]
+    for (image, label), height, period in itertools.product(sample_digits, (150, 250), (4, 5, 6)):
+        canvas = place(drawn_digit(image, height, 2.0), (0.5, 0.5))
+        dashed = canvas * (((rows + cols) // (period // 2)) % 2 == 0)  # diagonal cuts: no stroke survives whole
+        assert predictor.read(render(dashed, "white_on_black")).text == str(label), (label, height, period)
 
 
 def test_several_digits_read_left_to_right(predictor, sample_digits):
@@ -384,6 +393,7 @@ def test_a_transparent_canvas_gives_the_same_ink_as_the_general_path(height, wid
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1))
 @example(81082)  # blobs numbered in another order by OpenCV's default algorithm
+@example(12)  # specks among the strokes
 def test_blobs_found_within_the_ink_box_are_those_of_the_whole_canvas(seed):
     rng = np.random.default_rng(seed)
     ink = np.zeros((int(rng.integers(20, 300)), int(rng.integers(20, 300))), np.float32)
@@ -395,7 +405,10 @@ def test_blobs_found_within_the_ink_box_are_those_of_the_whole_canvas(seed):
     # The same blobs, maybe numbered otherwise (OpenCV's default algorithm scans 2x2 blocks, not
     # pixels): each label here is exactly one label there, and background is background.
     pairs = np.unique(np.stack([labels.ravel(), whole_labels.ravel()]), axis=1)
-    assert len(set(pairs[0])) == len(set(pairs[1])) == pairs.shape[1] == count
+    specks, pairs = pairs[:, pairs[0] == SPECK_LABEL], pairs[:, pairs[0] != SPECK_LABEL]
+    assert len(set(pairs[0])) == len(set(pairs[1])) == pairs.shape[1] == count - specks.shape[1]
+    # Specks share one label, and only blobs too small to be strokes are specks.
+    assert (stats[specks[1], cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max(axis=1) < speck_side(ink.shape)).all()
     whole_label = dict(pairs.T.tolist())
     assert whole_label.get(0, 0) == 0
     for component in components:
