@@ -247,7 +247,8 @@ def specks_along_strokes(strokes: np.ndarray, specks: np.ndarray, reach: float) 
 
 
 def cut_ink(ink: np.ndarray, labels: np.ndarray, group: list[Component]) -> DigitInk:
-    """The group's own ink, cropped to its box, with every other blob's ink removed."""
+    """The group's own ink (its blobs and the specks along their strokes), cropped to its box, with
+    every other blob's ink removed."""
     box = group_box(group)
     window = labels[box.top : box.bottom, box.left : box.right]
     mine = np.logical_or.reduce([window == c.label for c in group])  # a few labels: faster than np.isin
