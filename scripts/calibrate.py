@@ -15,15 +15,13 @@ import datetime
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from mnist_core import artifacts  # noqa: E402
-from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.predictor import EMPTY, Predictor  # noqa: E402
-from mnist_core.synthetic import make_samples  # noqa: E402
+from mnist_core import artifacts
+from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL
+from mnist_core.data import load_mnist
+from mnist_core.predictor import EMPTY, Predictor
+from mnist_core.synthetic import make_samples
 
 LOWEST, HIGHEST = 0.5, 0.95  # below 0.5 another class could be as likely; above 0.95 it nags
 

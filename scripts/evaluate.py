@@ -12,15 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from mnist_core import artifacts  # noqa: E402
-from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
-from mnist_core.data import load_mnist, to_model_input  # noqa: E402
-from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.presets import PRESETS  # noqa: E402
+from mnist_core import artifacts
+from mnist_core.config import MODELS_DIR, NUM_CLASSES
+from mnist_core.data import load_mnist, to_model_input
+from mnist_core.predictor import Predictor
+from mnist_core.presets import PRESETS
 
 
 def evaluate(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict:

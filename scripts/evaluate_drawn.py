@@ -21,17 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mnist_core.config import DEFAULT_MODEL  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.fonts import as_mnist, font_digits, handwritten_variants  # noqa: E402
-from mnist_core.normalize import image_to_ink  # noqa: E402
-from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.synthetic import KINDS, SINGLE_KINDS, STRIP_GAPS, make_samples  # noqa: E402
+from mnist_core.config import DEFAULT_MODEL
+from mnist_core.data import load_mnist
+from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+from mnist_core.normalize import image_to_ink
+from mnist_core.predictor import Predictor
+from mnist_core.synthetic import KINDS, SINGLE_KINDS, STRIP_GAPS, make_samples
 
 FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
 

@@ -20,9 +20,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mnist_core.fonts import FONT_PACKAGES, FontPackage, fonts_dir_from_env  # noqa: E402
+from mnist_core.fonts import FONT_PACKAGES, FontPackage, fonts_dir_from_env
 
 
 def fetch(package: FontPackage, folder: Path) -> str:

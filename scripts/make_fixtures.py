@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, load_mnist  # noqa: E402
-from mnist_core.fonts import font_digits  # noqa: E402
+from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, load_mnist
+from mnist_core.fonts import font_digits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 FIXTURE_DIR = FIXTURES / "mnist-small"

@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mnist_core.config import DEFAULT_MODEL  # noqa: E402
-from mnist_core.image_io import read_image  # noqa: E402
-from mnist_core.predictor import EMPTY, Predictor, Reading  # noqa: E402
+from mnist_core.config import DEFAULT_MODEL
+from mnist_core.image_io import read_image
+from mnist_core.predictor import EMPTY, Predictor, Reading
 
 
 def reading_record(path: str, reading: Reading) -> dict:

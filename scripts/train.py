@@ -21,18 +21,17 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from mnist_core import artifacts  # noqa: E402
-from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all  # noqa: E402
-from mnist_core.config import MODELS_DIR, NUM_CLASSES  # noqa: E402
-from mnist_core.data import load_mnist, to_model_input  # noqa: E402
-from mnist_core.fonts import as_mnist, font_digits, handwritten_variants  # noqa: E402
-from mnist_core.numpy_forward import read_forward  # noqa: E402
-from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset  # noqa: E402
+from mnist_core import artifacts
+from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all
+from mnist_core.config import MODELS_DIR, NUM_CLASSES
+from mnist_core.data import load_mnist, to_model_input
+from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+from mnist_core.numpy_forward import read_forward
+from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset
 
 MAX_STORED_MISTAKE_IMAGES = 120
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from mnist_core.config import DATA_DIR_ENV, data_dir_from_env
 
-from mnist_core.config import DATA_DIR_ENV, data_dir_from_env  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras, where a test loads it, logs quietly
 
 FIXTURE_MNIST = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
 

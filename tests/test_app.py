@@ -8,9 +8,9 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
 from streamlit.testing.v1 import AppTest
 
-from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
 from mnist_core.display import drawing_with_boxes, pixel_grid
 from mnist_core.segment import Box

@@ -20,8 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import DRAWN_STROKES
 
-from browser_support import (
+from bench.browser import (
     browser_test_marks,
     draw_strokes,
     draw_touch_stroke,
@@ -32,7 +33,6 @@ from browser_support import (
     wait_for_app_idle,
     wait_for_metric_value,
 )
-from conftest import DRAWN_STROKES
 
 pytestmark = browser_test_marks()
 
@@ -301,7 +301,7 @@ WATCH_SEND_JS = """() => {
 
 def test_a_stroke_is_sent_at_once_not_after_the_canvas_wait(page, shots_dir: Path) -> None:
     # The canvas package waits 200 ms after a stroke before sending it; the app sends at once,
-    # so the answer comes that much sooner (scripts/measure_latency.py measures by how much).
+    # so the answer comes that much sooner (bench/latency.py measures by how much).
     page.evaluate(WATCH_SEND_JS)
     draw(page, centred("1"))
     expect_prediction(page, "1", shots_dir / "02-sent-at-once.png")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (
+from bench.browser import (
     browser_test_marks,
     draw_strokes,
     launch_chromium,
@@ -23,7 +23,7 @@ from browser_support import (
 
 pytestmark = browser_test_marks()
 
-BENCH_PAGES = Path(__file__).resolve().parents[1] / "scripts" / "bench_pages"
+BENCH_PAGES = Path(__file__).resolve().parents[1] / "bench" / "pages"
 
 # Canvas pixel coordinates on the 280x280 canvas. The second stroke starts in
 # the top-right corner, where the package's toolbar floats over the canvas.

@@ -10,8 +10,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
+
 from mnist_core.data import load_from_dir, load_mnist
 
 OFFICIAL_MD5 = {  # of the uncompressed files, from the MNIST folder's README

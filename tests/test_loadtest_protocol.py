@@ -1,6 +1,6 @@
-"""The protocol-level load test (scripts/loadtest.py) against a real Streamlit server.
+"""The protocol-level load test (bench/loadtest.py) against a real Streamlit server.
 
-No mocks: a real `streamlit run` of scripts/bench_pages/loadtest_target.py, which
+No mocks: a real `streamlit run` of bench/pages/loadtest_target.py, which
 answers the load test's own digit drawings deterministically, and simulated users
 speaking Streamlit's websocket protocol.
 """
@@ -11,21 +11,16 @@ import asyncio
 import base64
 import io
 import json
-import sys
 from pathlib import Path
 
 from PIL import Image
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-# Appended, not prepended: scripts/ must not shadow installed modules for other tests.
-sys.path.append(str(SCRIPTS))
+from bench import loadtest
+from bench.streamlit_protocol import component_state, rerun_backmsg
 
-import loadtest  # noqa: E402
-from streamlit_protocol import component_state, rerun_backmsg  # noqa: E402
-
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-
-TARGET_PAGE = SCRIPTS / "bench_pages" / "loadtest_target.py"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TARGET_PAGE = PROJECT_ROOT / "bench" / "pages" / "loadtest_target.py"
 
 
 def test_two_simulated_users_each_get_their_own_digit_back():
@@ -115,7 +110,7 @@ def test_malformed_canvas_states_over_the_websocket_leave_every_session_working(
     style = loadtest.CanvasStyle()  # app.py's canvas
 
     async def run() -> dict:
-        server = loadtest.StreamlitServer(SCRIPTS.parent / "app.py")
+        server = loadtest.StreamlitServer(PROJECT_ROOT / "app.py")
         await server.start()
         try:
             return await loadtest.run_bad_input(loadtest.LoadSettings(url=server.url), template, style)

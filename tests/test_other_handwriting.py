@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import PROJECT_ROOT
+
 from mnist_core import artifacts
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
 from mnist_core.fonts import handwritten_variants, is_held_out

@@ -9,15 +9,22 @@ import time
 import cv2
 import numpy as np
 import pytest
+from conftest import DRAWN_STROKES, FIXTURE_MNIST, stroke_canvas
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from conftest import DRAWN_STROKES, FIXTURE_MNIST, stroke_canvas
 from mnist_core.data import load_from_dir
 from mnist_core.image_io import decode_image
-from mnist_core.normalize import INK_THRESHOLD, image_to_ink, ink_map, shrink_if_huge, strengthen_faint_ink, to_float_image
+from mnist_core.normalize import (
+    INK_THRESHOLD,
+    image_to_ink,
+    ink_map,
+    shrink_if_huge,
+    strengthen_faint_ink,
+    to_float_image,
+)
 from mnist_core.predictor import EMPTY, OK, UNSURE
 from mnist_core.segment import SPECK_LABEL, find_components, speck_side
 from mnist_core.synthetic import STYLES, drawn_digit, render, stamp, thinned_soft_digit

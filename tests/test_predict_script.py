@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import numpy as np
+from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
 from PIL import Image
 
-from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
 from mnist_core.synthetic import render
 
 PREDICT = [sys.executable, str(PROJECT_ROOT / "scripts" / "predict.py")]

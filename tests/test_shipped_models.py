@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
+
 from mnist_core import artifacts
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
 from mnist_core.data import load_from_dir

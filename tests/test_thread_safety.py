@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-
 from conftest import FIXTURE_MNIST
+
 from mnist_core.data import load_from_dir
 from mnist_core.synthetic import make_samples
 

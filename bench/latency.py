@@ -1,16 +1,16 @@
 """How long a user waits, in a real browser: stroke to prediction, and server start to first answer.
 
-    python scripts/measure_latency.py                 # a table
-    python scripts/measure_latency.py --strokes 30 --json
+    python bench/latency.py                 # a table
+    python bench/latency.py --strokes 30 --json
 
-Runs app.py and, as a baseline, scripts/bench_pages/bare_canvas.py (the canvas and a metric, no
+Runs app.py and, as a baseline, bench/pages/bare_canvas.py (the canvas and a metric, no
 model), one `streamlit run` server at a time, driven by the system Chromium (headless).
 
 Stroke latency: from the mouse button's release to the next frame after the "Prediction" metric
 shows a new value, both taken in the page (performance.now(): a pointerup listener and a
 MutationObserver), so the driver's own overhead is not counted. The package's canvas waits ~200 ms
 after a stroke before it sends it, and so does bare_canvas.py's; app.py's sends at once. --bare
-scripts/bench_pages/bare_canvas_sends_at_once.py measures against a bare page whose canvas sends at
+bench/pages/bare_canvas_sends_at_once.py measures against a bare page whose canvas sends at
 once too: what the app itself adds. Every timed stroke completes a one-stroke digit on an empty
 canvas: the app's Clear button (the bare page: the canvas's reset button) empties it before
 each one, so the metric always goes from "nothing" to a value.
@@ -25,12 +25,12 @@ driver spends moving the mouse along the stroke is left out), the median of
 --starts starts per page. Starts alternate between the pages so that a machine that is busy
 with something else slows both alike.
 
-Under load (--under-load USERS): while the strokes are timed, scripts/loadtest.py runs USERS
+Under load (--under-load USERS): while the strokes are timed, bench/loadtest.py runs USERS
 simulated users against the same server (each drawing every --load-interval s): what one person
 in the room sees while everyone else draws. The load's own figures are reported beside. Under
 load the strokes are timed on each page's last start, one page after the other.
 
-    python scripts/measure_latency.py --strokes 20 --starts 1 --under-load 20
+    python bench/latency.py --strokes 20 --starts 1 --under-load 20
 """
 
 from __future__ import annotations
@@ -47,11 +47,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 
 import numpy as np  # noqa: E402
 
-from browser_support import (  # noqa: E402
+from bench.browser import (
     chromium_available,
     draw_stroke,
     launch_chromium,
@@ -62,7 +61,7 @@ from browser_support import (  # noqa: E402
 
 PAGES = {
     "app": {"script": PROJECT_ROOT / "app.py", "canvas_pixels": 320},
-    "bare": {"script": PROJECT_ROOT / "scripts" / "bench_pages" / "bare_canvas.py", "canvas_pixels": 280},
+    "bare": {"script": PROJECT_ROOT / "bench" / "pages" / "bare_canvas.py", "canvas_pixels": 280},
 }
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
@@ -190,9 +189,9 @@ def empty_canvas(page, name: str) -> None:
 
 
 def start_load(url: str, users: int, interval: float, strokes: int) -> subprocess.Popen:
-    """scripts/loadtest.py's simulated users on url, for as long as `strokes` timed strokes take."""
+    """bench/loadtest.py's simulated users on url, for as long as `strokes` timed strokes take."""
     duration = LOAD_SETTLE + SECONDS_PER_STROKE * strokes
-    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "loadtest.py"), "--url", url, "--users", str(users),
+    command = [sys.executable, str(PROJECT_ROOT / "bench" / "loadtest.py"), "--url", url, "--users", str(users),
                "--duration", f"{duration:.0f}", "--interval", str(interval), "--json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(LOAD_SETTLE)
@@ -288,10 +287,10 @@ def main(argv=None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="server starts per page for startup (default 3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--app", type=Path, help="measure this page instead of app.py (a variant under study)")
-    parser.add_argument("--bare", type=Path, help="the baseline page instead of scripts/bench_pages/bare_canvas.py, "
+    parser.add_argument("--bare", type=Path, help="the baseline page instead of bench/pages/bare_canvas.py, "
                         "e.g. bare_canvas_sends_at_once.py: the canvas without its 200 ms wait, as in app.py")
     parser.add_argument("--under-load", type=int, default=0, metavar="USERS",
-                        help="time the strokes while USERS simulated users draw too (scripts/loadtest.py)")
+                        help="time the strokes while USERS simulated users draw too (bench/loadtest.py)")
     parser.add_argument("--load-interval", type=float, default=2.0, help="seconds between a simulated user's drawings")
     args = parser.parse_args(argv)
     if args.app:
@@ -361,7 +360,7 @@ def main(argv=None) -> int:
     ratio = report["ratio_app_over_bare"]
     print(f"{'app/bare':<{width + 8}}{ratio['p50_ms']:>9.2f}{ratio['p95_ms']:>9.2f}{ratio['max_ms']:>9.2f}")
     if args.under_load:
-        print("\nThe simulated users meanwhile (scripts/loadtest.py: last stroke sent -> rerun finished)")
+        print("\nThe simulated users meanwhile (bench/loadtest.py: last stroke sent -> rerun finished)")
         print(f"{'page':<8}{'drawings':>9}{'per s':>7}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}"
               f"{'missing':>9}{'crossed':>9}{'errors':>8}{'ok':>5}")
         for name, info in report["pages"].items():

@@ -1,7 +1,7 @@
 """How fast a drawing becomes a digit: model load time, per-drawing latency, batch throughput.
 
-    python scripts/benchmark.py            # a table
-    python scripts/benchmark.py --json     # one JSON object
+    python bench/benchmark.py            # a table
+    python bench/benchmark.py --json     # one JSON object
 
 Drawings are 280x280 canvases of MNIST-derived digits at random sizes, places, brushes and
 styles (mnist_core.synthetic), so no data files are needed beyond the committed fixture.
@@ -20,17 +20,16 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core.config import DEFAULT_MODEL, PROJECT_ROOT  # noqa: E402
-from mnist_core.data import load_from_dir  # noqa: E402
-from mnist_core.normalize import image_to_ink, normalize_digit  # noqa: E402
-from mnist_core.predictor import Predictor  # noqa: E402
-from mnist_core.segment import find_digits  # noqa: E402
-from mnist_core.synthetic import make_samples  # noqa: E402
+from mnist_core.config import DEFAULT_MODEL, PROJECT_ROOT
+from mnist_core.data import load_from_dir
+from mnist_core.normalize import image_to_ink, normalize_digit
+from mnist_core.predictor import Predictor
+from mnist_core.segment import find_digits
+from mnist_core.synthetic import make_samples
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
 

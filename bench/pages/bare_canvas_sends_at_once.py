@@ -4,7 +4,7 @@ The like-for-like baseline for app.py: the package's canvas waits 200 ms after a
 sending it, app.py's does not, so against bare_canvas.py the app is measured with that wait taken
 off; against this page, only what the app adds (reading the digit, re-rendering its page) counts.
 
-    python scripts/measure_latency.py --bare scripts/bench_pages/bare_canvas_sends_at_once.py
+    python bench/latency.py --bare bench/pages/bare_canvas_sends_at_once.py
 """
 
 import runpy

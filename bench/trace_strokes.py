@@ -1,7 +1,7 @@
 """Where the browser's time goes after a stroke: Chromium's main thread, traced, app vs bare page.
 
-    python scripts/trace_strokes.py --strokes 10
-    python scripts/trace_strokes.py --app VARIANT.py --json
+    python bench/trace_strokes.py --strokes 10
+    python bench/trace_strokes.py --app VARIANT.py --json
 
 measure_latency.py says how long a person waits; this says what the browser's main thread does
 meanwhile. Both pages are served at once and the strokes alternate between them, as in
@@ -27,10 +27,8 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import measure_latency as latency  # noqa: E402  (also puts tests/ on the path)
-from browser_support import chromium_available, launch_chromium, streamlit_server  # noqa: E402
+from bench import latency
+from bench.browser import chromium_available, launch_chromium, streamlit_server
 
 CATEGORIES = ["toplevel", "blink", "cc", "devtools.timeline", "disabled-by-default-devtools.timeline"]
 SETTLE_MS = 400  # after the answer is on screen: the run's last messages still re-render the page

@@ -6,22 +6,19 @@ return_image_data=True; here key="canvas") and st.metric("Prediction",
 digit drawings by nearest template (28x28 grey levels), so every answer is
 deterministic and a simulated user can tell its own answer from another
 user's. Real figures need the real app:
-`python scripts/loadtest.py --start-server app.py`.
+`python bench/loadtest.py --start-server app.py`.
 
-Run: streamlit run scripts/bench_pages/loadtest_target.py
+Run: streamlit run bench/pages/loadtest_target.py
 """
 
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))
-import loadtest  # noqa: E402  (scripts/ is not a package)
+from bench import loadtest
 
 # The load test's defaults, which are app.py's: 280 px, 18 px #111 on white.
 CANVAS_STYLE = loadtest.CanvasStyle()

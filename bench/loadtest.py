@@ -30,9 +30,9 @@ Modes (see --help): a load run, ``--compare`` two scripts, ``--bad-input``,
 
 Examples::
 
-    python scripts/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
-    python scripts/loadtest.py --compare app.py scripts/bench_pages/bare_canvas.py --users 5
-    python scripts/loadtest.py --start-server app.py --bad-input
+    python bench/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
+    python bench/loadtest.py --compare app.py bench/pages/bare_canvas.py --users 5
+    python bench/loadtest.py --start-server app.py --bad-input
 """
 
 from __future__ import annotations
@@ -62,12 +62,12 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-# streamlit_protocol sits next to this file; appended, not prepended, so that
-# a script here never shadows an installed module for whoever imports us.
-sys.path.append(str(Path(__file__).resolve().parent))
-from streamlit_protocol import (  # noqa: E402
+from bench.streamlit_protocol import (
     ComponentInfo,
     RunResult,
     RunTimeoutError,
@@ -75,10 +75,6 @@ from streamlit_protocol import (  # noqa: E402
     component_state,
     wait_until_healthy,
 )
-
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PATH = REPO_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
@@ -1130,8 +1126,7 @@ def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
     from playwright.sync_api import sync_playwright
 
     # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
-    sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))
-    from browser_support import CHROMIUM_ARGS
+    from bench.browser import CHROMIUM_ARGS
 
     frames: list[bytes] = []
     with sync_playwright() as playwright:
