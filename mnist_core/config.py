@@ -19,6 +19,16 @@ DATA_DIR_ENV = "MNIST_DATA_DIR"
 FONTS_DIR_ENV = "DIGIT_FONTS_DIR"
 FONTS_DIR = PROJECT_ROOT / "artifacts" / "fonts"
 
+# The drawing canvas (streamlit-drawable-canvas): the app draws with these, and the load test and
+# the browser tests draw what a visitor would on the same canvas.
+CANVAS_PIXELS = 320  # the drawing's resolution; on screen it scales to its column
+CANVAS_MAX_DISPLAY_WIDTH = 560  # CSS pixels: big on a projector, the full width of a phone
+DEFAULT_BRUSH = 20
+CANVAS_STROKE_COLOR = "#111111"
+CANVAS_BACKGROUND_COLOR = "#FFFFFF"
+CANVAS_COMPONENT_NAME = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+PREDICTION_LABEL = "Prediction"  # the st.metric that shows the reading; tests and the load test read it
+
 # Files that scripts/train.py writes into each model folder and the app reads.
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
