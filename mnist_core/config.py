@@ -12,6 +12,7 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
+MODELS_DIR_ENV = "DIGIT_MODELS_DIR"  # another folder of models for the app and the scripts
 DEFAULT_MODEL = "cnn-ensemble"
 
 DATA_DIR_ENV = "MNIST_DATA_DIR"
@@ -47,9 +48,15 @@ def data_dir_from_env() -> Path | None:
     return Path(value) if value else None
 
 
+def models_dir() -> Path:
+    """The folder of models: $DIGIT_MODELS_DIR when set, else the repository's models/."""
+    value = os.environ.get(MODELS_DIR_ENV, "").strip()
+    return Path(value) if value else MODELS_DIR
+
+
 def model_dir(name_or_path: str | os.PathLike) -> Path:
-    """A shipped preset name ("cnn") or a folder path -> the model folder."""
+    """A model's name ("cnn") or a folder path -> the model folder."""
     candidate = Path(name_or_path)
     if candidate.is_dir() or os.sep in str(name_or_path):
         return candidate
-    return MODELS_DIR / str(name_or_path)
+    return models_dir() / str(name_or_path)

@@ -8,32 +8,28 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import DRAWN_STROKES, PROJECT_ROOT, stroke_canvas
+from conftest import DRAWN_STROKES, stroke_canvas
 from streamlit.testing.v1 import AppTest
 
-from mnist_core.config import DEFAULT_MODEL, MODELS_DIR
+from mnist_core.config import DEFAULT_MODEL, MODELS_DIR, MODELS_DIR_ENV
 from mnist_core.display import drawing_with_boxes, pixel_grid
 from mnist_core.segment import Box
 from mnist_core.synthetic import render
 
 
-def run_app(drawing=None, models_dir=MODELS_DIR, sidebar_tab: str | None = None) -> AppTest:
-    """Run app.main() with canvas_ui(brush, key) returning `drawing` (None = a blank canvas),
-    with the sidebar's `sidebar_tab` open (default: the first)."""
+def run_app(drawing=None, sidebar_tab: str | None = None) -> AppTest:
+    """Run app.main() with the canvas returning `drawing` (None = a blank canvas), with the
+    sidebar's `sidebar_tab` open (default: the first). A browser draws on the real canvas in
+    test_browser_app.py; here the page around it is tested, without a browser."""
 
-    def page(drawing, models_dir, project_root):
-        import sys
-
-        sys.path.insert(0, project_root)
-        from pathlib import Path
-
+    def page(drawing):
         import app
+        from digit_app import canvas
 
-        app.MODELS_DIR = Path(models_dir)
-        app.canvas_ui = lambda brush, key: drawing
+        canvas.canvas_ui = lambda brush, key: drawing
         app.main()
 
-    test = AppTest.from_function(page, args=(drawing, str(models_dir), str(PROJECT_ROOT)), default_timeout=120)
+    test = AppTest.from_function(page, args=(drawing,), default_timeout=120)
     if sidebar_tab:
         test.session_state["sidebar_tab"] = sidebar_tab
     return test.run()
@@ -71,13 +67,14 @@ def test_a_drawing_shows_its_prediction_and_the_sidebar_tabs():
     assert any("handwriting fonts" in caption.value for caption in test.sidebar.caption)
 
 
-def test_a_reading_below_the_calibrated_threshold_says_not_sure_with_the_top_two(tmp_path):
+def test_a_reading_below_the_calibrated_threshold_says_not_sure_with_the_top_two(tmp_path, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
     (tmp_path / "cnn" / "calibration.json").write_text(json.dumps({"unsure_threshold": 0.99}))
     # A 1 with a flag as long as a 7's bar: one hand's 1 is another's 7.
     one_or_seven = render(stroke_canvas([[(30, 22), (58, 8), (55, 92)]], scale=2.2, offset=(30, 20)),
                           "black_on_transparent")
-    test = run_app(one_or_seven, models_dir=tmp_path)
+    test = run_app(one_or_seven)
     assert not test.exception
     prediction = next(metric for metric in test.metric if metric.label == "Prediction")
     assert prediction.value in ("1", "7")
@@ -99,23 +96,25 @@ def test_several_digits_show_the_whole_number():
     assert not test.exception and metric_values(test)["Prediction"] == "10"
 
 
-def test_malformed_history_breaks_only_its_panel(tmp_path):
+def test_malformed_history_breaks_only_its_panel(tmp_path, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
     (tmp_path / "cnn" / "history.json").write_text('{"loss": [0.5, "oops"')
-    test = run_app(seven_drawing(), models_dir=tmp_path)
+    test = run_app(seven_drawing())
     assert not test.exception
     assert any("history.json is not valid JSON" in w.value for w in test.sidebar.warning)
     assert metric_values(test)["Prediction"] == "7"  # the rest of the page works
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
-def test_a_missing_or_corrupt_model_says_how_to_train_it(tmp_path, damage):
+def test_a_missing_or_corrupt_model_says_how_to_train_it(tmp_path, damage, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
     if damage == "missing":
         (tmp_path / "cnn" / "model.keras").unlink()
     else:
         (tmp_path / "cnn" / "model.keras").write_bytes(b"PK\x03\x04 truncated zip")
-    test = run_app(seven_drawing(), models_dir=tmp_path)
+    test = run_app(seven_drawing())
     assert not test.exception
     assert any("python scripts/train.py --model" in error.value for error in test.error)
     assert "Prediction" not in metric_values(test)
@@ -151,10 +150,11 @@ def test_the_digits_numbers_never_hide_the_drawing(top):
 
 
 @pytest.mark.parametrize("content", ["[1, 2, 3]", json.dumps({"test_accuracy": 0.9, "confusion_matrix": [["a"] * 10] * 10})])
-def test_malformed_metrics_break_only_the_model_panel(tmp_path, content):
+def test_malformed_metrics_break_only_the_model_panel(tmp_path, content, monkeypatch):
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     shutil.copytree(MODELS_DIR / "cnn", tmp_path / "cnn")
     (tmp_path / "cnn" / "metrics.json").write_text(content)
-    test = run_app(seven_drawing(), models_dir=tmp_path, sidebar_tab="Model")
+    test = run_app(seven_drawing(), sidebar_tab="Model")
     assert not test.exception
     assert any("metrics.json lacks test_accuracy" in w.value for w in test.sidebar.warning)
     assert metric_values(test)["Prediction"] == "7"

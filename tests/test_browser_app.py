@@ -33,6 +33,7 @@ from bench.browser import (
     wait_for_app_idle,
     wait_for_metric_value,
 )
+from mnist_core.config import CANVAS_PIXELS
 
 pytestmark = browser_test_marks()
 
@@ -40,7 +41,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 APP = PROJECT_ROOT / "app.py"
 SHOTS_DIR = Path(os.environ.get("BROWSER_SHOTS_DIR", PROJECT_ROOT / "artifacts" / "screenshots"))
 
-CANVAS_PIXELS = 320  # app.CANVAS_PIXELS (not imported: importing app.py pulls in TensorFlow)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 

@@ -1,6 +1,6 @@
 """Real-browser smoke test: every stroke drawn on the canvas reaches the server.
 
-Runs the benchmark pages under `streamlit run`, draws with Chromium's mouse
+Runs the bare canvas page, and the same page with the app's canvas fix, under `streamlit run`, draws with Chromium's mouse
 and reads the stroke count the page shows in its "Prediction" metric.
 """
 
@@ -43,8 +43,8 @@ STROKE_TIMEOUT = 10.0
                 strict=True,
                 raises=AssertionError,
                 reason="streamlit-drawable-canvas 0.13.0: the invisible floating "
-                "toolbar swallows a stroke that starts under it; fixed_canvas.py "
-                "moves it. An XPASS means the package fixed it.",
+                "toolbar swallows a stroke that starts under it; the app's fix "
+                "(fixed_canvas.py) moves it. An XPASS means the package fixed it.",
             ),
         ),
         "fixed_canvas.py",

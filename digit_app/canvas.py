@@ -1,0 +1,41 @@
+"""The drawing canvas (streamlit-drawable-canvas 0.13, fixed by workarounds.fix_canvas_component)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.config import CANVAS_BACKGROUND_COLOR, CANVAS_PIXELS, CANVAS_STROKE_COLOR, DEFAULT_BRUSH
+from mnist_core.image_io import decode_canvas_png
+
+
+def drawing_controls_ui() -> tuple[int, str]:
+    """Brush width and Clear, above the canvas; returns the brush and the canvas's key.
+
+    Outside the drawing fragment: a stroke then reruns only the canvas and the answer.
+    """
+    state = st.session_state
+    state.setdefault("canvas_round", 0)
+    brush_column, clear_column, _ = st.columns([3, 1, 4], vertical_alignment="bottom")
+    brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
+    if clear_column.button("Clear", width="stretch", type="primary"):
+        state.canvas_round += 1  # a new canvas key is the one clear that always empties it
+    return brush, f"canvas-{state.canvas_round}"
+
+
+def canvas_ui(brush: int, key: str) -> np.ndarray | None:
+    """The drawing canvas; returns its image (uint8 gray), or None while nothing is drawn."""
+    from streamlit_drawable_canvas import st_canvas  # importable only inside a running app
+
+    try:
+        result = st_canvas(
+            stroke_width=brush, stroke_color=CANVAS_STROKE_COLOR, background_color=CANVAS_BACKGROUND_COLOR,
+            width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
+            key=key,
+        )
+        if result is None or not (result.json_data or {}).get("objects") or not result.image_bytes:
+            return None
+        return decode_canvas_png(result.image_bytes)
+    except (ValueError, TypeError, AttributeError, OSError) as error:  # a malformed canvas state
+        st.error(f"Could not read the drawing ({type(error).__name__}). Clear the canvas and draw again.")
+        return None

@@ -1,0 +1,77 @@
+"""The drawing page: draw (or upload) digits, watch the model read them after every stroke."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from digit_app import canvas
+from digit_app.loaders import folder_of, load_predictor
+from digit_app.reading_view import answer_ui, details_ui
+from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
+from mnist_core.image_io import decode_image
+from mnist_core.predictor import Predictor
+
+
+def draw_page() -> None:
+    with st.sidebar:
+        name = model_picker_ui()
+    st.title("✏️ Draw a digit")
+    st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
+               "The model reads it after every stroke.")
+    try:
+        predictor = load_predictor(folder_of(name))
+    except (FileNotFoundError, ValueError) as error:
+        st.error(str(error))
+    else:
+        brush, canvas_key = canvas.drawing_controls_ui()
+        draw_and_read_ui(predictor, brush, canvas_key)
+        upload_ui(predictor)
+    # Last, so that a new visitor's canvas is on screen before the charts (the slowest part of
+    # the page to build and to draw) and Altair is imported.
+    sidebar_tabs_ui(name)
+
+
+@st.fragment
+def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
+    """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
+    drawing_column, details_column = st.columns([1, 1], gap="large")
+    with drawing_column:
+        # Above the canvas, so that on a phone the answer stays in view; its height is fixed
+        # (assets/page.css) so that the canvas does not move under the pen when the answer appears.
+        answer_box = st.container(key="answer")
+        drawing = canvas.canvas_ui(brush, canvas_key)
+    reading = None
+    if drawing is not None:
+        try:
+            reading = predictor.read(drawing, multi=True)
+        except ValueError as error:
+            answer_box.error(f"Could not read the drawing: {error}")
+            return
+    with answer_box:
+        answer_ui(reading)
+    with details_column:
+        details_ui(reading)
+
+
+def upload_ui(predictor: Predictor) -> None:
+    """A photo or scan of handwritten digits, read by the same pipeline."""
+    expander = st.expander(
+        "Or upload a photo or scan of handwritten digits", icon=":material/photo_camera:", key="upload", on_change="rerun"
+    )
+    if not expander.open:
+        return  # built only when opened: see sidebar_tabs_ui
+    with expander:
+        upload = st.file_uploader("PNG, JPEG, BMP or WebP", type=["png", "jpg", "jpeg", "bmp", "webp"])
+        if upload is None:
+            return
+        try:
+            image = decode_image(upload.getvalue(), name=upload.name)
+            reading = predictor.read(image, multi=True)
+        except ValueError as error:
+            st.error(str(error))
+            return
+        left, right = st.columns(2)
+        left.image(image, caption=upload.name, width="stretch")
+        with right:
+            answer_ui(reading, label="Prediction for the upload")
+            details_ui(reading)

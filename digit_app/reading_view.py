@@ -1,0 +1,72 @@
+"""How a reading is shown: the answer at a glance, and per digit its probabilities and model input."""
+
+from __future__ import annotations
+
+import base64
+
+import streamlit as st
+
+from mnist_core import display
+from mnist_core.config import PREDICTION_LABEL
+from mnist_core.predictor import EMPTY, UNSURE, DigitReading, Reading
+
+PROMPT = "✏️ Draw a digit, or several, anywhere on the canvas."
+DETAILED_DIGITS = 4
+
+
+def answer_ui(reading: Reading | None, label: str = PREDICTION_LABEL) -> None:
+    """The answer at a glance: the digits large with how sure, or a prompt when nothing is drawn."""
+    if reading is None or reading.status == EMPTY:
+        st.info(PROMPT if reading is None else PROMPT + " Nothing there looks like one yet.")
+        return
+    digits = reading.digits
+    if reading.status == UNSURE:
+        note, color = "Not sure: " + " · ".join(
+            f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
+            for d in digits if d.status == UNSURE
+        ), "orange"
+    else:
+        confidence = min(d.confidence for d in digits)
+        note = f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else "")
+        color = "green"
+    # One element, not columns of several: it is redrawn after every stroke.
+    st.metric(label, reading.text, delta=note, delta_color=color, delta_arrow="off")
+
+
+def details_ui(reading: Reading | None) -> None:
+    """All 10 probabilities and what the model sees, per digit; the digits' boxes when several."""
+    if reading is None or reading.status == EMPTY:
+        st.caption("The model's view of your drawing, and how sure it is of each digit, appear here.")
+        return
+    digits = reading.digits
+    if len(digits) > 1:
+        picture = display.drawing_with_boxes(reading.ink, [d.box for d in digits])
+        st.image(display.png_bytes(picture), width=320, caption="Digits found, left to right", output_format="PNG")
+    for digit in digits[:DETAILED_DIGITS]:
+        title = f"{digit.digit} · {digit.confidence:.0%}" if len(digits) > 1 else ""
+        st.html(reading_html(digit, title))
+    if len(digits) > DETAILED_DIGITS:
+        st.caption(f"Details shown for the first {DETAILED_DIGITS} of {len(digits)} digits.")
+
+
+def reading_html(digit: DigitReading, title: str = "") -> str:
+    """One digit's 10 probabilities as bars and the 28x28 image the model saw, as HTML.
+
+    Plain HTML (styled by assets/page.css), one element per digit: a Vega chart and an st.image per
+    digit cost the browser tens of milliseconds to build on every stroke, and the image a second
+    request. Only numbers the model produced go into it.
+    """
+    top = digit.digit
+    bars = "".join(
+        f'<div class="bar{" top" if index == top else ""}" title="{index}: {p:.1%}">'
+        + (f"<b>{p:.0%}</b>" if index == top else "")
+        + f'<div class="fill" style="height:{100 * p:.1f}%"></div><span>{index}</span></div>'
+        for index, p in enumerate(float(p) for p in digit.probabilities)
+    )
+    picture = base64.b64encode(display.png_bytes(display.pixel_grid(digit.model_input, cell=6))).decode("ascii")
+    heading = f'<div class="title">{title}</div>' if title else ""
+    return (
+        f'{heading}<div class="reading"><div class="bars" role="img" aria-label="probabilities of 0 to 9">{bars}</div>'
+        f'<figure><img src="data:image/png;base64,{picture}" alt="the 28 by 28 image the model sees">'
+        "<figcaption>What the model sees (28×28)</figcaption></figure></div>"
+    )

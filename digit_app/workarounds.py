@@ -1,0 +1,95 @@
+"""Every workaround of Streamlit's and the canvas component's behaviour, in one place.
+
+Each says why it exists and the version it is written for: the versions are pinned in
+requirements.txt (streamlit 1.67.0, streamlit-drawable-canvas 0.13.0), and each one checks for the
+private API it changes, so that a newer version without it runs unchanged rather than broken.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from digit_app.style import asset_text
+from mnist_core.config import CANVAS_COMPONENT_NAME
+
+# The canvas's toolbar button that sends the drawing to the app at once.
+CANVAS_SEND_BUTTON = 'button[title="Update the app with this drawing"]'
+
+
+def apply_workarounds() -> None:
+    """All of them, once per process (each is a cached resource)."""
+    skip_streamlit_keras_cleanup()
+    tolerate_malformed_widget_json()
+    fix_canvas_component()
+
+
+@st.cache_resource
+def skip_streamlit_keras_cleanup() -> None:
+    """Stop Streamlit (1.67) from calling keras.backend.clear_session() after every run of the page.
+
+    Streamlit does it for apps that build models per rerun. Here the model is built once and
+    shared, so the clean-up only costs: a full gc.collect() and an emptied TensorFlow kernel
+    cache, which made each stroke take ~1.4 s instead of tens of ms (profiled with py-spy).
+    The shipped models are served in NumPy and never load Keras; this matters for a model folder
+    that needs Keras. Private API, hence the guard.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+@st.cache_resource
+def tolerate_malformed_widget_json() -> None:
+    """Let a widget state that is not JSON reach the widget's own deserializer as text.
+
+    Streamlit (1.67) parses every JSON widget state before the page runs and lets a JSONDecodeError
+    escape: one malformed canvas state (no browser sends it; a crafted message can) showed a
+    traceback and broke that visitor's session for good. As text, the canvas component's own
+    deserializer turns it into an empty state, the page says nothing is drawn, and the next
+    stroke works. Private API, hence the guard.
+    """
+    from streamlit.runtime.state import session_state
+
+    original = getattr(session_state, "unpack_widget_state_value", None)
+    if original is None or getattr(original, "tolerant", False):
+        return
+
+    def unpack(widget_state):
+        try:
+            return original(widget_state)
+        except json.JSONDecodeError:
+            return widget_state.json_value
+
+    unpack.tolerant = True
+    session_state.unpack_widget_state_value = unpack
+
+
+@st.cache_resource
+def fix_canvas_component() -> None:
+    """Re-register streamlit-drawable-canvas 0.13.0's component with our CSS and JS (assets/).
+
+    canvas_fix.css puts its toolbar under the canvas (floating over the canvas's top-right
+    corner, invisible, it swallowed strokes begun there), hides its "Edit" switch (it silently
+    turned drawing into moving strokes) and scales the canvas to its column; canvas.js sends each
+    stroke at once instead of 200 ms later, and adds Ctrl+Z / Ctrl+Shift+Z. The package's own
+    files are served unchanged; `st_canvas` looks its component up by name on every call, so the
+    last registration wins, for the whole server.
+    """
+    import streamlit_drawable_canvas
+
+    build_dir = Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build"
+    (package_css,) = build_dir.glob("index-*.css")
+    (package_js,) = build_dir.glob("index-*.js")
+    # Where Streamlit serves the package's files (a path relative to the page, as its front end builds it).
+    js_path = f"_stcore/bidi-components/{CANVAS_COMPONENT_NAME}/{package_js.name}"
+    st.components.v2.component(
+        CANVAS_COMPONENT_NAME,
+        js=asset_text("canvas.js", canvas_js_path=js_path, send_button=CANVAS_SEND_BUTTON),
+        css=package_css.read_text() + asset_text("canvas_fix.css", send_button=CANVAS_SEND_BUTTON),
+        html='<div class="canvas-root"></div>',
+        isolate_styles=True,
+    )
