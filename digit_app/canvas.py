@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_core.config import CANVAS_BACKGROUND_COLOR, CANVAS_PIXELS, CANVAS_STROKE_COLOR, DEFAULT_BRUSH
+from mnist_core.config import (
+    CANVAS_BACKGROUND_COLOR,
+    CANVAS_MAX_DISPLAY_WIDTH,
+    CANVAS_PIXELS,
+    CANVAS_STROKE_COLOR,
+    DEFAULT_BRUSH,
+)
 from mnist_core.image_io import decode_canvas_png
 
 
@@ -16,10 +22,12 @@ def drawing_controls_ui() -> tuple[int, str]:
     """
     state = st.session_state
     state.setdefault("canvas_round", 0)
-    brush_column, clear_column, _ = st.columns([3, 1, 4], vertical_alignment="bottom")
-    brush = brush_column.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
-    if clear_column.button("Clear", width="stretch", type="primary"):
-        state.canvas_round += 1  # a new canvas key is the one clear that always empties it
+    # One row, also on a phone (columns would stack there, pushing the canvas off the first screen).
+    with st.container(horizontal=True, wrap=False, vertical_alignment="bottom", width=CANVAS_MAX_DISPLAY_WIDTH,
+                      key="drawing_controls"):
+        brush = st.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
+        if st.button("Clear", type="primary"):
+            state.canvas_round += 1  # a new canvas key is the one clear that always empties it
     return brush, f"canvas-{state.canvas_round}"
 
 
@@ -36,6 +44,6 @@ def canvas_ui(brush: int, key: str) -> np.ndarray | None:
         if result is None or not (result.json_data or {}).get("objects") or not result.image_bytes:
             return None
         return decode_canvas_png(result.image_bytes)
-    except (ValueError, TypeError, AttributeError, OSError) as error:  # a malformed canvas state
-        st.error(f"Could not read the drawing ({type(error).__name__}). Clear the canvas and draw again.")
+    except (ValueError, TypeError, AttributeError, OSError, RecursionError):  # a malformed canvas state
+        st.error("Could not read the drawing. Clear the canvas and draw again.")
         return None

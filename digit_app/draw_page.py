@@ -16,8 +16,9 @@ def draw_page() -> None:
     with st.sidebar:
         name = model_picker_ui()
     st.title("✏️ Draw a digit")
-    st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
-               "The model reads it after every stroke.")
+    with st.container(key="page_subtitle"):  # hidden on a phone: the prompt says it there
+        st.caption("Anywhere on the canvas, any size, any brush, one digit or several. "
+                   "The model reads it after every stroke.")
     try:
         predictor = load_predictor(folder_of(name))
     except (FileNotFoundError, ValueError) as error:

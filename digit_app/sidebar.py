@@ -85,10 +85,7 @@ def model_details_ui(name: str) -> None:
     fonts = metrics.get("training_fonts") or []
     data = f"{metrics.get('train_images', 0):,} MNIST digits" + (
         f" and the digits of {len(fonts)} handwriting fonts (other hands than MNIST's)" if fonts else "")
-    st.caption(
-        f"{metrics.get('parameters', 0):,} parameters. From {metrics.get('origin', '?')} "
-        f"(claimed {metrics.get('claimed_accuracy', '?')}). {how} on {data}, 2 CPU cores."
-    )
+    st.caption(f"{metrics.get('parameters', 0):,} parameters. {where_it_comes_from(metrics)} {how} on {data}, 2 CPU cores.")
     layers = st.expander("Layers", key="layers", on_change="rerun")
     if layers.open:
         with layers:
@@ -96,6 +93,17 @@ def model_details_ui(name: str) -> None:
     st.markdown("**Confusion matrix** (10,000 test digits)")
     st.vega_lite_chart(confusion_matrix_spec(metrics["confusion_matrix"]), width="stretch")
     mistakes_gallery_ui(name)
+
+
+def where_it_comes_from(metrics: dict) -> str:
+    """Which project a model reproduces, in words a visitor can place (metrics.json's origin)."""
+    origin = str(metrics.get("origin", ""))
+    if origin == "ours":
+        return "Our own convolutional network, made for drawn digits."
+    projects = origin.replace("seeds", "projects").replace("seed", "project")
+    claimed = metrics.get("claimed_accuracy")
+    return (f"Rebuilt from one of the five small Keras MNIST projects this app grew out of ({projects})"
+            + (f", which reported {claimed}." if claimed else "."))
 
 
 @st.cache_data(show_spinner=False)

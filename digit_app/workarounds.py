@@ -50,7 +50,8 @@ def tolerate_malformed_widget_json() -> None:
     escape: one malformed canvas state (no browser sends it; a crafted message can) showed a
     traceback and broke that visitor's session for good. As text, the canvas component's own
     deserializer turns it into an empty state, the page says nothing is drawn, and the next
-    stroke works. Private API, hence the guard.
+    stroke works. JSON nested thousands deep raises RecursionError instead: the same.
+    Private API, hence the guard.
     """
     from streamlit.runtime.state import session_state
 
@@ -61,7 +62,7 @@ def tolerate_malformed_widget_json() -> None:
     def unpack(widget_state):
         try:
             return original(widget_state)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return widget_state.json_value
 
     unpack.tolerant = True

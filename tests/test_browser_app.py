@@ -261,9 +261,23 @@ def test_undo_redo_and_reset_in_the_canvas_toolbar(page, shots_dir: Path) -> Non
     expect_prediction(page, "1", shots_dir / "06-after-undo.png")
     page.get_by_role("button", name="Redo", exact=True).click()
     expect_prediction(page, "10", shots_dir / "06-after-redo.png")
+    # The keyboard does the same while the canvas has focus (drawing on it gives it focus).
+    page.keyboard.press("Control+z")
+    expect_prediction(page, "1", shots_dir / "06-after-ctrl-z.png")
+    page.keyboard.press("Control+Shift+z")
+    expect_prediction(page, "10", shots_dir / "06-after-ctrl-shift-z.png")
     # The toolbar's own reset empties the canvas too: the prompt comes back, no digit.
     page.get_by_role("button", name="Reset canvas & history", exact=True).click()
     wait_for_prompt(page, "the toolbar's reset did not bring back the prompt")
+
+
+def test_the_canvas_toolbar_has_no_mode_that_stops_drawing(page) -> None:
+    """The package's "Edit" switch turned drawing into moving strokes, with nothing saying so."""
+    toolbar = page.get_by_role("button", name="Undo", exact=True)
+    toolbar.wait_for(state="attached")
+    assert not page.get_by_role("button", name="Edit", exact=True).is_visible()
+    draw(page, centred("1"))
+    expect_prediction(page, "1", SHOTS_DIR / "07-toolbar.png")
 
 
 def test_clear_empties_the_canvas_and_brings_back_the_prompt(page, shots_dir: Path) -> None:
@@ -344,6 +358,42 @@ def test_sidebar_shows_training_curves_and_model_details(page, shots_dir: Path) 
     accuracy.wait_for(state="visible")
     assert re.fullmatch(r"\d{1,3}\.\d\d%", accuracy.inner_text().strip())
     screenshot(page, shots_dir / "11-sidebar-model.png")
+
+
+def test_on_a_phone_the_answer_and_the_whole_canvas_are_on_the_first_screen(browser, app_url: str) -> None:
+    first_screen = {"width": 390, "height": 844}
+    page = new_page(browser, app_url, viewport=first_screen, has_touch=True, is_mobile=True)
+    try:
+        canvas, answer = live_canvas(page).bounding_box(), page.locator(".st-key-answer").bounding_box()
+        assert page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0
+        assert answer["y"] >= 0 and canvas["y"] > answer["y"] + answer["height"] - 1, (answer, canvas)
+        assert canvas["y"] + canvas["height"] <= first_screen["height"], f"the canvas ends below the first screen: {canvas}"
+        assert canvas["width"] >= 0.85 * first_screen["width"], canvas
+    finally:
+        page.context.close()
+
+
+def page_background_luminance(page) -> float:
+    """The relative luminance (0 black, 1 white) of the page's background."""
+    rgb = page.evaluate("""() => getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor
+        .match(/\\d+/g).slice(0, 3).map(Number)""")
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_follows_the_systems_theme_and_the_menu_switches_it(browser, app_url: str, scheme: str) -> None:
+    page = new_page(browser, app_url, color_scheme=scheme)
+    try:
+        assert (page_background_luminance(page) > 0.5) == (scheme == "light"), "the system's theme was not followed"
+        draw(page, centred("4"))
+        expect_prediction(page, "4", SHOTS_DIR / f"app-{scheme}.png")
+        other = "Dark" if scheme == "light" else "Light"
+        page.get_by_test_id("stMainMenuButton").click()
+        page.get_by_role("menuitemradio", name=other).or_(page.get_by_text(other, exact=True)).first.click()
+        page.wait_for_timeout(300)
+        assert (page_background_luminance(page) > 0.5) == (other == "Light"), f"the menu's {other} theme did not apply"
+    finally:
+        page.context.close()
 
 
 def test_on_a_phone_the_canvas_fits_and_a_finger_stroke_is_read(browser, app_url: str, shots_dir: Path) -> None:

@@ -13,50 +13,56 @@
 // Relative to the page, as Streamlit serves it (also under a server.baseUrlPath); else from the root.
 const canvasModule = import(new URL("$canvas_js_path", document.baseURI).href)
   .catch(() => import(new URL("/$canvas_js_path", document.baseURI).href));
-const wired = new WeakSet();
-
 function sendEachStrokeAtOnce(root) {
-  root.addEventListener("pointerdown", (event) => {
+  const onPointerDown = (event) => {
     if (!event.target.classList || !event.target.classList.contains("upper-canvas")) return;
     window.addEventListener("pointerup", () => setTimeout(() => {
       const send = root.querySelector(`$send_button`);
       if (send) send.click();
     }), { once: true });
-  });
+  };
+  root.addEventListener("pointerdown", onPointerDown);
+  return () => root.removeEventListener("pointerdown", onPointerDown);
 }
 
 function undoRedoByKeyboard(root) {
-  const focusable = () => root.querySelector(".dc-root");
-  const makeFocusable = () => {
-    const area = focusable();
-    if (area && !area.hasAttribute("tabindex")) {
-      area.tabIndex = 0;
-      area.setAttribute("aria-label", "Drawing canvas: Ctrl+Z undoes, Ctrl+Shift+Z redoes");
-    }
-    return area;
-  };
-  makeFocusable();
-  // Fabric handles the pointer itself, so a click on the canvas does not focus it by default.
-  root.addEventListener("pointerdown", () => makeFocusable()?.focus({ preventScroll: true }));
-  root.addEventListener("keydown", (event) => {
+  // The canvas "has focus" from a pointer down on it (or its toolbar) until one elsewhere, or
+  // while the keyboard's focus is inside it (Tab): a toolbar button that turns disabled drops
+  // the browser's focus, and Fabric takes the pointer without focusing anything.
+  let canvasActive = false;
+  const area = root.querySelector(".dc-root");
+  if (area) {
+    area.tabIndex = 0;
+    area.setAttribute("aria-label", "Drawing canvas: Ctrl+Z undoes, Ctrl+Shift+Z redoes");
+  }
+  const onPointerDown = (event) => { canvasActive = event.composedPath().includes(root); };
+  const onKeyDown = (event) => {
+    const focusInside = event.composedPath().includes(root);
+    const typing = /^(INPUT|TEXTAREA|SELECT)$$/.test(document.activeElement?.tagName ?? "");
+    if (!(focusInside || (canvasActive && !typing))) return;
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
     const key = event.key.toLowerCase();
     const redo = (key === "z" && event.shiftKey) || (key === "y" && !event.shiftKey);
     if (key !== "z" && !redo) return;
-    const button = root.querySelector(redo ? 'button[title="Redo"]' : 'button[title="Undo"]');
     event.preventDefault();
+    const button = root.querySelector(redo ? 'button[title="Redo"]' : 'button[title="Undo"]');
     if (button && !button.disabled) button.click();
-  });
+  };
+  document.addEventListener("pointerdown", onPointerDown, true);
+  document.addEventListener("keydown", onKeyDown, true);
+  return () => {
+    document.removeEventListener("pointerdown", onPointerDown, true);
+    document.removeEventListener("keydown", onKeyDown, true);
+  };
 }
 
 export default async function (component) {
   const { default: mountCanvas } = await canvasModule;
-  const cleanup = mountCanvas(component);
+  const cleanupCanvas = mountCanvas(component);
   const root = component.parentElement;
-  if (!wired.has(root)) {
-    wired.add(root);
-    sendEachStrokeAtOnce(root);
-    undoRedoByKeyboard(root);
-  }
-  return cleanup;
+  const cleanups = [sendEachStrokeAtOnce(root), undoRedoByKeyboard(root)];
+  return () => {
+    cleanups.forEach((cleanup) => cleanup());
+    if (typeof cleanupCanvas === "function") cleanupCanvas();
+  };
 }
