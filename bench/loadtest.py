@@ -61,6 +61,7 @@ from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from bench.browser import CHROMIUM_PATH, launch_chromium
 from bench.server import ServerStartError, StreamlitServer, process_tree_rss_bytes
 from bench.stats import summary_ms
 from bench.streamlit_protocol import (
@@ -977,11 +978,9 @@ def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
     """Draw one stroke in Chromium and save the BackMsg the page sends for it."""
     from playwright.sync_api import sync_playwright
 
-    # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
-    from bench.browser import launch_chromium
-
     frames: list[bytes] = []
     with sync_playwright() as playwright:
+        # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
         browser = launch_chromium(playwright, chromium)
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})
@@ -1214,7 +1213,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="record the BackMsg Chromium sends after a stroke into PATH",
     )
-    modes.add_argument("--chromium", default="/usr/bin/chromium")
+    modes.add_argument("--chromium", default=str(CHROMIUM_PATH))
     modes.add_argument(
         "--write-digits",
         metavar="DIR",
