@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from bench.stats import summary_ms
 from mnist_core.config import DEFAULT_MODEL, PROJECT_ROOT
 from mnist_core.data import load_from_dir
 from mnist_core.normalize import image_to_ink, normalize_digit
@@ -32,12 +33,6 @@ from mnist_core.segment import find_digits
 from mnist_core.synthetic import make_samples
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    values = np.array(seconds) * 1000
-    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
-            "max_ms": float(values.max()), "runs": len(values)}
 
 
 def time_each(function, items) -> list[float]:
@@ -97,13 +92,13 @@ def main(argv=None) -> None:
         "model": str(predictor.folder),
         "model_load_seconds": load_seconds,
         "keras_load_seconds_for_batches": keras_load_seconds,
-        "preprocess_one_drawing": percentiles(preprocess),
-        "predict_one_image": percentiles(model_only),
-        "read_one_drawing": percentiles(end_to_end),
-        "read_one_drawing_fresh_thread": percentiles(fresh_thread),
-        "read_one_drawing_multi": percentiles(as_the_app),
-        "read_one_strip_multi": percentiles(strip_reads["multi"]),
-        "read_one_touching_strip_multi": percentiles(strip_reads["multi_touching"]),
+        "preprocess_one_drawing": summary_ms(preprocess),
+        "predict_one_image": summary_ms(model_only),
+        "read_one_drawing": summary_ms(end_to_end),
+        "read_one_drawing_fresh_thread": summary_ms(fresh_thread),
+        "read_one_drawing_multi": summary_ms(as_the_app),
+        "read_one_strip_multi": summary_ms(strip_reads["multi"]),
+        "read_one_touching_strip_multi": summary_ms(strip_reads["multi_touching"]),
         "batch_images_per_second": batch_rate,
     }
     if args.json:
@@ -113,7 +108,8 @@ def main(argv=None) -> None:
     for key in ("preprocess_one_drawing", "predict_one_image", "read_one_drawing", "read_one_drawing_fresh_thread",
                 "read_one_drawing_multi", "read_one_strip_multi", "read_one_touching_strip_multi"):
         r = report[key]
-        print(f"{key:<32} p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   max {r['max_ms']:6.1f} ms   ({r['runs']} runs)")
+        print(f"{key:<32} p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   max {r['max_ms']:6.1f} ms"
+              f"   ({r['count']} runs)")
     print(f"{'batches: Keras load on first use':<32} {keras_load_seconds:.2f} s")
     print(f"{'batch of 1000 images':<32} {batch_rate:,.0f} images/s")
 

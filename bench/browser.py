@@ -1,7 +1,5 @@
-"""Helpers for real-browser tests and measurement scripts.
-
-Start a Streamlit page in a subprocess, drive it with Playwright's Chromium,
-draw on streamlit-drawable-canvas and read `st.metric` values back.
+"""Helpers for real-browser tests and bench tools: drive a Streamlit page with Playwright's Chromium,
+draw on streamlit-drawable-canvas and read `st.metric` values back (bench/server.py starts the page).
 
 The machine has no internet, so Playwright cannot download its own browser:
 always launch the system Chromium through `launch_chromium`.
@@ -11,15 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,20 +26,6 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-)
-
-# Flags that keep `streamlit run` quiet and offline: no browser tab, no usage
-# stats ping, no file watcher (nothing edits the page during a test, and the
-# watcher costs CPU on a 2-core machine).
-STREAMLIT_FLAGS = (
-    "--server.headless",
-    "true",
-    "--server.fileWatcherType",
-    "none",
-    "--server.runOnSave",
-    "false",
-    "--browser.gatherUsageStats",
-    "false",
 )
 
 # streamlit-drawable-canvas 0.13 is a components-v2 element: its DOM lives in
@@ -83,107 +60,9 @@ def browser_test_marks() -> list:
     ]
 
 
-def free_port() -> int:
-    """Return a TCP port that is free on localhost right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_healthy(
-    base_url: str, process: subprocess.Popen, timeout: float
-) -> None:
-    """Poll `/_stcore/health` until it answers "ok" or the server dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"streamlit exited with code {process.returncode} before it "
-                "became healthy"
-            )
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"streamlit at {base_url} not healthy after {timeout:.0f} s")
-
-
-def _stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the server's process group, then SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace)
-    except ProcessLookupError:
-        pass
-
-
-@contextmanager
-def streamlit_server(
-    script_path: str | os.PathLike,
-    port: int | None = None,
-    env: Mapping[str, str] | None = None,
-    startup_timeout: float = 90.0,
-    extra_args: Sequence[str] = (),
-) -> Iterator[str]:
-    """Run `streamlit run script_path` and yield its base URL.
-
-    The server runs in its own process group so that everything it spawned is
-    terminated on exit. Its output goes to `$TMPDIR/streamlit-<port>.log`;
-    on a startup failure the log's tail is put in the exception. `env`
-    entries are added to (not substituted for) the current environment.
-    """
-    script = Path(script_path).resolve()
-    if not script.is_file():
-        raise FileNotFoundError(script)
-    port = port or free_port()
-    base_url = f"http://localhost:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(port),
-        *STREAMLIT_FLAGS,
-        *extra_args,
-    ]
-    process_env = {**os.environ, **(env or {})}
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"streamlit-{port}.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            # The repository root as cwd, so `.streamlit/config.toml` and
-            # project-relative imports behave as in `streamlit run app.py`.
-            cwd=Path(__file__).resolve().parents[1],
-            env=process_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        try:
-            _wait_until_healthy(base_url, process, startup_timeout)
-        except (RuntimeError, TimeoutError) as error:
-            log_tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{error}\n--- {log_path} ---\n{log_tail}") from None
-        yield base_url
-    finally:
-        _stop_process_group(process)
-
-
-def launch_chromium(playwright: Playwright, **launch_options) -> Browser:
+def launch_chromium(playwright: Playwright, executable_path: str | os.PathLike = CHROMIUM_PATH) -> Browser:
     """Launch the system Chromium headless with the flags this machine needs."""
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM_PATH),
-        args=list(CHROMIUM_ARGS),
-        headless=True,
-        **launch_options,
-    )
+    return playwright.chromium.launch(executable_path=str(executable_path), args=list(CHROMIUM_ARGS), headless=True)
 
 
 def find_canvas(page: Page) -> Locator:
@@ -221,52 +100,6 @@ def wait_for_app_idle(page: Page, timeout: float = 30.0) -> None:
         '[data-test-connection-state="CONNECTED"]',
         timeout=timeout * 1000,
     )
-
-
-class RerunWatcher:
-    """Counts finished script runs from the server's websocket messages.
-
-    `data-test-script-state` cannot tell "no rerun yet" from "rerun done":
-    a stroke is only sent ~200 ms after mouse up. Counting `script_finished`
-    messages can. Create it before `page.goto`, so it sees the websocket open.
-    """
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.finished_runs = 0
-        page.on("websocket", self._watch_websocket)
-
-    def _watch_websocket(self, websocket) -> None:
-        if websocket.url.endswith("/_stcore/stream"):
-            websocket.on("framereceived", self._count_finished_run)
-
-    def _count_finished_run(self, payload: bytes | str) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        if isinstance(payload, str):
-            return
-        message = ForwardMsg()
-        message.ParseFromString(payload)
-        if message.WhichOneof("type") == "script_finished":
-            self.finished_runs += 1
-
-    def wait_for_runs(self, count: int, timeout: float = 30.0) -> None:
-        """Wait until at least `count` script runs have finished in total."""
-        deadline = time.monotonic() + timeout
-        while self.finished_runs < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{self.finished_runs} script runs finished, expected {count}"
-                )
-            # Playwright delivers websocket events while it waits.
-            self.page.wait_for_timeout(10)
-
-    @contextmanager
-    def expect_rerun(self, timeout: float = 30.0) -> Iterator[None]:
-        """Wait, after the block, for one more script run than before it."""
-        expected = self.finished_runs + 1
-        yield
-        self.wait_for_runs(expected, timeout)
 
 
 def open_page(page: Page, base_url: str, timeout: float = 60.0) -> None:
@@ -394,63 +227,15 @@ def wait_for_metric(page: Page, label: str, timeout: float = 30.0) -> str:
     return value.inner_text().strip()
 
 
-def wait_for_metric_value(
-    page: Page, label: str, expected: str, timeout: float = 30.0
-) -> str:
+def wait_for_metric_value(page: Page, label: str, expected: str, timeout: float = 30.0) -> str:
     """Wait until the metric labelled `label` shows `expected`; return it."""
-    return _wait_for_metric_text(
-        page, label, lambda text: text == expected, timeout, f"show {expected!r}"
-    )
-
-
-def wait_for_metric_change(
-    page: Page, label: str, previous: str, timeout: float = 30.0
-) -> str:
-    """Wait until the metric labelled `label` differs from `previous`."""
-    return _wait_for_metric_text(
-        page, label, lambda text: text != previous, timeout, f"change from {previous!r}"
-    )
-
-
-def time_stroke_to_metric(
-    page: Page,
-    points: Sequence[tuple[float, float]],
-    label: str,
-    canvas_locator: Locator | None = None,
-    timeout: float = 30.0,
-) -> float:
-    """Draw a stroke and return seconds from its mouse up until the metric
-    labelled `label` changes. Includes the canvas's ~200 ms send debounce.
-
-    Polled from Python, so it overstates by up to one poll (~10-20 ms).
-    """
-    before = wait_for_metric(page, label, timeout)
-    draw_stroke(page, points, canvas_locator, release=False)
-    started = time.perf_counter()
-    page.mouse.up()
-    wait_for_metric_change(page, label, before, timeout)
-    return time.perf_counter() - started
-
-
-def _wait_for_metric_text(
-    page: Page,
-    label: str,
-    accept: Callable[[str], bool],
-    timeout: float,
-    description: str,
-) -> str:
-    """Poll the metric text until `accept(text)`; fail with the last value."""
     value = metric_locator(page, label)
     deadline = time.monotonic() + timeout
     text = None
     while time.monotonic() < deadline:
         if value.count():
             text = value.inner_text().strip()
-            if accept(text):
+            if text == expected:
                 return text
-        # Short poll: this also serves latency measurements.
         page.wait_for_timeout(10)
-    raise TimeoutError(
-        f"metric {label!r} did not {description} within {timeout:.0f} s "
-        f"(last value {text!r})"
-    )
+    raise TimeoutError(f"metric {label!r} did not show {expected!r} within {timeout:.0f} s (last value {text!r})")

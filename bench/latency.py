@@ -46,21 +46,21 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-import numpy as np  # noqa: E402
-
 from bench.browser import (
     chromium_available,
     draw_stroke,
     launch_chromium,
-    streamlit_server,
     wait_for_app_idle,
     wait_for_canvas,
 )
+from bench.server import streamlit_server
+from bench.stats import summary_ms
+from bench.strokes import DIGIT_STROKES, on_canvas
+from mnist_core.config import CANVAS_PIXELS, PREDICTION_LABEL, PROJECT_ROOT
 
 PAGES = {
-    "app": {"script": PROJECT_ROOT / "app.py", "canvas_pixels": 320},
+    "app": {"script": PROJECT_ROOT / "app.py", "canvas_pixels": CANVAS_PIXELS},
+    # bare_canvas.py's canvas is 280 px on purpose: a fixed baseline, whatever size the app's is.
     "bare": {"script": PROJECT_ROOT / "bench" / "pages" / "bare_canvas.py", "canvas_pixels": 280},
 }
 VIEWPORT = {"width": 1280, "height": 900}
@@ -69,22 +69,16 @@ LOAD_SETTLE = 6.0  # seconds for the simulated users to connect and start drawin
 SECONDS_PER_STROKE = 2.0  # a timed stroke with its clearing, generously: how long the load must last
 EMPTY_VALUES = (None, "–")  # the metric is absent (app) or shows "–" (bare page) on an empty canvas
 
-# One-stroke digits in a 0-100 box (x right, y down), drawn in turn: what the model reads does
-# not matter here, only that every stroke turns an empty canvas into a prediction.
-DIGITS = {
-    "0": [(50 + 28 * np.sin(t), 50 - 42 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)],
-    "1": [(42, 20), (55, 8), (55, 92)],
-    "2": [(22, 28), (35, 12), (60, 10), (75, 25), (70, 48), (25, 90), (80, 90)],
-    "3": [(25, 15), (70, 12), (72, 35), (45, 50), (75, 62), (72, 88), (25, 88)],
-    "6": [(65, 10), (35, 40), (25, 70), (40, 90), (65, 88), (70, 65), (50, 55), (28, 68)],
-}
+# The one-stroke digits of bench/strokes.py, drawn in turn: what the model reads does not matter
+# here, only that every stroke turns an empty canvas into a prediction.
+ONE_STROKE_DIGITS = [digit for digit, strokes in DIGIT_STROKES.items() if len(strokes) == 1]
 
 # Installed in the page once it is loaded: records when each pointer is released and when (at
 # the next animation frame, i.e. on screen) the "Prediction" metric's text changes.
 READ_PREDICTION_JS = """() => {
     for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
         const label = metric.querySelector('[data-testid="stMetricLabel"]');
-        if (label && label.textContent.trim() === "Prediction") {
+        if (label && label.textContent.trim() === """ + json.dumps(PREDICTION_LABEL) + """) {
             const value = metric.querySelector('[data-testid="stMetricValue"]');
             return value ? value.textContent.trim() : null;
         }
@@ -109,10 +103,9 @@ WATCH_JS = """() => {
 
 
 def digit_stroke(digit: str, canvas_pixels: int) -> list[tuple[float, float]]:
-    """A one-stroke digit, 5/8 of the canvas tall, in its middle, in canvas pixels."""
-    size = canvas_pixels * 5 / 8
-    corner = (canvas_pixels - size) / 2
-    return [(corner + x * size / 100, corner + y * size / 100) for x, y in DIGITS[digit]]
+    """A one-stroke digit in the middle of the canvas, in canvas pixels."""
+    (stroke,) = on_canvas(DIGIT_STROKES[digit], canvas_pixels)
+    return stroke
 
 
 def current_value(page) -> str | None:
@@ -202,7 +195,7 @@ def load_summary(process: subprocess.Popen) -> dict:
     """The load test's own figures, once it has finished."""
     output, _ = process.communicate(timeout=TIMEOUT * 10)
     summary = json.loads(output)
-    keys = ("users", "drawings", "drawings_per_second", "latency_ms", "missing", "crossed", "exceptions",
+    keys = ("users", "drawings", "drawings_per_second", "latency", "missing", "crossed", "exceptions",
             "dropped_sockets", "timeouts", "ok")
     return {key: summary[key] for key in keys}
 
@@ -221,7 +214,7 @@ def open_visitor(browser, url: str, stack: contextlib.ExitStack):
 
 def time_strokes(pages: dict, strokes: int) -> dict:
     """`strokes` timed strokes on each of these open pages (name -> page), alternating between them."""
-    digits = list(DIGITS)
+    digits = ONE_STROKE_DIGITS
     results = {name: {"latencies_s": [], "values": []} for name in pages}
     for index in range(strokes):
         for name, page in pages.items():
@@ -275,12 +268,6 @@ def display_path(path: Path) -> str:
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
-def summary(seconds: list[float]) -> dict:
-    values = np.array(seconds) * 1000
-    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)),
-            "max_ms": float(values.max()), "strokes": len(values)}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=30, help="timed strokes per page (default 30)")
@@ -328,7 +315,7 @@ def main(argv=None) -> int:
         startups = [run["startup"] for run in page_runs]
         report["pages"][name] = {
             "script": display_path(PAGES[name]["script"]),
-            "latency": summary(page_runs[-1]["latencies_s"]),
+            "latency": summary_ms(page_runs[-1]["latencies_s"]),
             "startup": {
                 key: statistics.median(s[key] for s in startups)
                 for key in ("healthy_s", "page_ready_s", "first_answer_s", "first_stroke_latency_s")
@@ -366,9 +353,10 @@ def main(argv=None) -> int:
         for name, info in report["pages"].items():
             load = info["load"]
             errors = load["exceptions"] + load["dropped_sockets"] + load["timeouts"]
-            latency = load["latency_ms"]
-            print(f"{name:<8}{load['drawings']:>9}{load['drawings_per_second']:>7.1f}{latency['p50']:>8}{latency['p95']:>8}"
-                  f"{latency['max']:>8}{load['missing']:>9}{load['crossed']:>9}{errors:>8}{'yes' if load['ok'] else 'NO':>5}")
+            latency = load["latency"]
+            print(f"{name:<8}{load['drawings']:>9}{load['drawings_per_second']:>7.1f}{latency['p50_ms']:>8.0f}"
+                  f"{latency['p95_ms']:>8.0f}{latency['max_ms']:>8.0f}{load['missing']:>9}{load['crossed']:>9}"
+                  f"{errors:>8}{'yes' if load['ok'] else 'NO':>5}")
     print(f"\nStartup, median of {args.starts} starts: seconds from `streamlit run` to ...")
     print(f"{'page':<8}{'healthy':>9}{'canvas':>9}{'answered':>10}   first answers (s)")
     for name, info in report["pages"].items():

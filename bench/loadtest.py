@@ -43,15 +43,9 @@ import base64
 import dataclasses
 import io
 import json
-import math
 import re
 import resource
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,27 +56,35 @@ from typing import Any
 import cv2
 import numpy as np
 from PIL import Image
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
-from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from bench.browser import CHROMIUM_PATH, launch_chromium
+from bench.server import ServerStartError, StreamlitServer, process_tree_rss_bytes
+from bench.stats import summary_ms
 from bench.streamlit_protocol import (
     ComponentInfo,
     RunResult,
     RunTimeoutError,
     StreamlitSession,
     component_state,
-    wait_until_healthy,
+)
+from bench.strokes import DIGIT_STROKES, on_canvas
+from mnist_core.config import (
+    CANVAS_BACKGROUND_COLOR,
+    CANVAS_COMPONENT_NAME,
+    CANVAS_PIXELS,
+    CANVAS_STROKE_COLOR,
+    DEFAULT_BRUSH,
+    PREDICTION_LABEL,
+    PROJECT_ROOT,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_PATH = REPO_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
-
-# What the app must show: one drawable canvas (found by its component name,
-# or by --canvas-key when there are several) and st.metric with this label.
-CANVAS_COMPONENT_NAME = "streamlit-drawable-canvas.streamlit_drawable_canvas"
-PREDICTION_LABEL = "Prediction"
+FIXTURE_PATH = PROJECT_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
+# What the app must show: one drawable canvas (found by its component name, CANVAS_COMPONENT_NAME,
+# or by --canvas-key when there are several) and the st.metric labelled PREDICTION_LABEL.
 
 
 # --------------------------------------------------------------------------
@@ -92,16 +94,13 @@ PREDICTION_LABEL = "Prediction"
 
 @dataclass(frozen=True)
 class CanvasStyle:
-    """How the app's canvas draws; the simulated PNGs must look the same.
+    """How the app's canvas draws; the simulated PNGs must look the same. The defaults are app.py's."""
 
-    The defaults are app.py's: a 320 px canvas, a 20 px dark brush on white.
-    """
-
-    size: int = 320
-    stroke_width: int = 20
-    stroke_color: str = "#111111"
+    size: int = CANVAS_PIXELS
+    stroke_width: int = DEFAULT_BRUSH
+    stroke_color: str = CANVAS_STROKE_COLOR
     # "" is a transparent canvas, as st_canvas's default.
-    background_color: str = "#FFFFFF"
+    background_color: str = CANVAS_BACKGROUND_COLOR
 
 
 def _rgba(color: str) -> tuple[int, int, int, int]:
@@ -117,50 +116,6 @@ def _rgba(color: str) -> tuple[int, int, int, int]:
         int(hex_digits[4:6], 16),
         255,
     )
-
-
-def _arc(
-    center_x: float,
-    center_y: float,
-    radius_x: float,
-    radius_y: float,
-    start_degrees: float,
-    end_degrees: float,
-    points: int = 24,
-) -> list[tuple[float, float]]:
-    """Points along an ellipse arc (y grows downwards, so angles go clockwise)."""
-    return [
-        (
-            center_x + radius_x * math.cos(math.radians(angle)),
-            center_y + radius_y * math.sin(math.radians(angle)),
-        )
-        for angle in np.linspace(start_degrees, end_degrees, points)
-    ]
-
-
-# Each digit as the strokes a person would draw, in a unit box (x right,
-# y down). Hand-written shapes rather than cv2.putText so that the Fabric
-# JSON can carry the very strokes the PNG shows, as the real canvas does.
-DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
-    0: [_arc(0.5, 0.5, 0.42, 0.5, -90, 270, 36)],
-    1: [[(0.6, 0.0), (0.45, 1.0)]],
-    2: [_arc(0.5, 0.27, 0.42, 0.27, 200, 380, 16) + [(0.05, 1.0), (0.98, 1.0)]],
-    3: [_arc(0.45, 0.25, 0.42, 0.25, -160, 90, 18) + _arc(0.45, 0.74, 0.47, 0.26, -90, 160, 18)],
-    4: [[(0.62, 0.0), (0.02, 0.68), (0.98, 0.68)], [(0.72, 0.28), (0.72, 1.0)]],
-    5: [[(0.92, 0.0), (0.22, 0.0), (0.14, 0.45)] + _arc(0.48, 0.7, 0.44, 0.3, -135, 150, 18)],
-    6: [[(0.75, 0.0), (0.38, 0.3), (0.12, 0.68)] + _arc(0.5, 0.73, 0.38, 0.27, 180, 540, 24)],
-    7: [[(0.02, 0.0), (0.98, 0.0), (0.38, 1.0)]],
-    8: [
-        _arc(0.5, 0.25, 0.33, 0.25, 90, 450, 24),
-        _arc(0.5, 0.74, 0.42, 0.26, -90, 270, 24),
-    ],
-    9: [_arc(0.5, 0.3, 0.4, 0.3, 0, 360, 24) + [(0.9, 0.3), (0.78, 1.0)]],
-}
-
-
-def _to_canvas(unit_points: list[tuple[float, float]], size: int) -> list[tuple[float, float]]:
-    """Place unit-box points where a user draws: centred, ~60 % of the height."""
-    return [(size * (0.3 + 0.4 * x), size * (0.2 + 0.6 * y)) for x, y in unit_points]
 
 
 def fabric_path_commands(points: list[tuple[float, float]]) -> list[list[Any]]:
@@ -343,8 +298,8 @@ def _render(strokes: list[list[list[Any]]], style: CanvasStyle, scale: float = 1
 
 
 def digit_strokes(digit: int, size: int) -> list[list[list[Any]]]:
-    """The built-in strokes of a digit as Fabric path commands on the canvas."""
-    return [fabric_path_commands(_to_canvas(unit, size)) for unit in DIGIT_STROKES[digit]]
+    """The built-in strokes of a digit (bench/strokes.py) as Fabric path commands on the canvas."""
+    return [fabric_path_commands(stroke) for stroke in on_canvas(DIGIT_STROKES[str(digit)], size)]
 
 
 def render_digit_png(digit: int, style: CanvasStyle, scale: float = 1.0) -> bytes:
@@ -449,90 +404,8 @@ def find_canvas(page: RunResult, key: str | None) -> ComponentInfo:
 
 
 # --------------------------------------------------------------------------
-# The server under test
+# The server under test (bench/server.py starts one with --start-server)
 # --------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def process_tree_rss_bytes(pid: int) -> int | None:
-    """Resident memory of a process and its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # The command name, in parentheses, may contain spaces.
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(stat[1]), []).append(int(entry.name))
-    total, pending, found = 0, [pid], False
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-        except OSError:
-            continue
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        if match:
-            total += int(match.group(1)) * 1024
-            found = True
-        pending.extend(children.get(current, []))
-    return total if found else None
-
-
-class StreamlitServer:
-    """`streamlit run SCRIPT` on a free port, started and stopped by us."""
-
-    def __init__(self, script: Path, extra_args: list[str] | None = None) -> None:
-        self.script = script
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._extra_args = extra_args or []
-        # Open for the server's whole life; closed in stop(), kept on disk.
-        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix="loadtest-streamlit-", suffix=".log", delete=False
-        )
-        self.log_path = Path(self._log.name)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self, timeout: float = 90.0) -> None:
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(self.script),
-            "--server.headless", "true",
-            "--server.port", str(self.port),
-            # No internet here, and the numbers should not include telemetry.
-            "--browser.gatherUsageStats", "false",
-            *self._extra_args,
-        ]  # fmt: skip
-        # The log goes to a file, not a pipe: a pipe nobody reads would
-        # eventually block the server.
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
-        try:
-            await wait_until_healthy(self.url, timeout)
-        except TimeoutError:
-            self.stop()
-            raise SystemExit(f"streamlit did not start; see {self.log_path}") from None
-
-    def logged_errors(self) -> int:
-        """Tracebacks in the server's log, including errors the page does not show."""
-        return self.log_path.read_text(errors="replace").count("Traceback")
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 15 s); the log stays."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 class MemorySampler:
@@ -784,26 +657,6 @@ async def calibrate(
         await session.close()
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    """Linear-interpolated percentile of an already sorted list."""
-    position = (len(sorted_values) - 1) * fraction
-    lower = math.floor(position)
-    upper = min(lower + 1, len(sorted_values) - 1)
-    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
-
-
-def _latency_summary(seconds: list[float]) -> dict[str, float | None]:
-    if not seconds:
-        return {"p50": None, "p95": None, "max": None, "mean": None}
-    ordered = sorted(seconds)
-    return {
-        "p50": round(_percentile(ordered, 0.50) * 1000, 1),
-        "p95": round(_percentile(ordered, 0.95) * 1000, 1),
-        "max": round(ordered[-1] * 1000, 1),
-        "mean": round(statistics.fmean(ordered) * 1000, 1),
-    }
-
-
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -885,8 +738,8 @@ async def run_load(
         "reruns": record.reruns,
         "answered": sum(not o.missing for o in outcomes),
         "drawings_per_second": round(len(finished) / elapsed, 2) if elapsed else 0.0,
-        "latency_ms": _latency_summary(finished),
-        "page_load_ms": _latency_summary(record.page_load_seconds),
+        "latency": summary_ms(finished),
+        "page_load": summary_ms(record.page_load_seconds),
         "wrong": sum(o.wrong for o in outcomes),
         "missing": sum(o.missing for o in outcomes),
         "crossed": sum(o.crossed for o in outcomes),
@@ -1125,12 +978,10 @@ def capture_canvas_backmsg(url: str, output: Path, chromium: str) -> BackMsg:
     """Draw one stroke in Chromium and save the BackMsg the page sends for it."""
     from playwright.sync_api import sync_playwright
 
-    # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
-    from bench.browser import CHROMIUM_ARGS
-
     frames: list[bytes] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        # The browser tests' launch flags (offline, headless, no sandbox as root): one list for all.
+        browser = launch_chromium(playwright, chromium)
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})
             page.on(
@@ -1184,7 +1035,7 @@ def _fmt(value: Any) -> str:
 
 
 def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    latency, page_load = summary["latency_ms"], summary["page_load_ms"]
+    latency, page_load = summary["latency"], summary["page_load"]
     memory = summary["server_memory_mb"] or {}
     return [
         ("users x interval", f"{summary['users']} x {summary['interval_s']} s"),
@@ -1193,10 +1044,10 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("reruns (1 per stroke)", _fmt(summary["reruns"])),
         ("answered", _fmt(summary["answered"])),
         ("drawings / s", _fmt(summary["drawings_per_second"])),
-        ("latency p50 ms", _fmt(latency["p50"])),
-        ("latency p95 ms", _fmt(latency["p95"])),
-        ("latency max ms", _fmt(latency["max"])),
-        ("page load p50 ms", _fmt(page_load["p50"])),
+        ("latency p50 ms", _fmt(latency["p50_ms"])),
+        ("latency p95 ms", _fmt(latency["p95_ms"])),
+        ("latency max ms", _fmt(latency["max_ms"])),
+        ("page load p50 ms", _fmt(page_load["p50_ms"])),
         ("wrong (vs digit)", _fmt(summary["wrong"])),
         ("crossed (vs solo)", _fmt(summary["crossed"])),
         ("missing", _fmt(summary["missing"])),
@@ -1212,7 +1063,8 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("  peak under load MB", _fmt(memory.get("peak"))),
         ("  after MB", _fmt(memory.get("after"))),
         ("  after each round MB", ", ".join(_fmt(m) for m in memory.get("after_each_round") or []) or "-"),
-        ("  ... sessions expired MB", ", ".join(_fmt(m) for m in memory.get("after_each_round_sessions_expired") or []) or "-"),
+        ("  ... sessions expired MB",
+         ", ".join(_fmt(m) for m in memory.get("after_each_round_sessions_expired") or []) or "-"),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
@@ -1331,7 +1183,8 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--expire-wait",
         type=float,
         default=0.0,
-        help="after each round, wait this many seconds (Streamlit keeps a closed session 120 s) and measure memory again",
+        help="after each round, wait this many seconds (Streamlit keeps a closed session 120 s) "
+        "and measure memory again",
     )
     load.add_argument(
         "--digits-dir",
@@ -1360,7 +1213,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="record the BackMsg Chromium sends after a stroke into PATH",
     )
-    modes.add_argument("--chromium", default="/usr/bin/chromium")
+    modes.add_argument("--chromium", default=str(CHROMIUM_PATH))
     modes.add_argument(
         "--write-digits",
         metavar="DIR",
@@ -1375,12 +1228,11 @@ async def _with_server(script: Path | None, url: str, job: Any) -> Any:
     """Run job(url, server) against a server we start, or else the given URL."""
     if script is None:
         return await job(url, None)
-    server = StreamlitServer(script)
     try:
-        await server.start()
-        return await job(server.url, server)
-    finally:
-        server.stop()
+        with StreamlitServer(script) as server:
+            return await job(server.url, server)
+    except ServerStartError as error:
+        raise SystemExit(f"streamlit did not start: {error}") from None
 
 
 async def _main(arguments: argparse.Namespace) -> int:

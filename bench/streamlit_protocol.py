@@ -33,8 +33,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +48,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 STREAM_PATH = "_stcore/stream"
-HEALTH_PATH = "_stcore/health"
 
 # What the frontend sends in the xsrf slot when it has no `_streamlit_xsrf`
 # cookie. The server only uses that token to decide whether to read auth
@@ -82,11 +79,6 @@ def websocket_url(base_url: str) -> str:
     scheme = "wss" if parts.scheme == "https" else "ws"
     path = parts.path.rstrip("/") + "/" + STREAM_PATH
     return urlunsplit((scheme, parts.netloc, path, "", ""))
-
-
-def health_url(base_url: str) -> str:
-    """URL of the server's health endpoint, which the frontend polls first."""
-    return base_url.rstrip("/") + "/" + HEALTH_PATH
 
 
 def browser_context(base_url: str) -> ClientState:
@@ -429,19 +421,3 @@ class StreamlitSession:
             if in_scope and placed.run_id != run_id:
                 del self._page[path]
 
-
-async def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
-    """Poll /_stcore/health like the frontend does before it opens the socket."""
-    deadline = time.monotonic() + timeout
-    url = health_url(base_url)
-    while True:
-        try:
-            response = await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
-            with response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
-        await asyncio.sleep(0.25)

@@ -3,9 +3,9 @@
     python bench/trace_strokes.py --strokes 10
     python bench/trace_strokes.py --app VARIANT.py --json
 
-measure_latency.py says how long a person waits; this says what the browser's main thread does
+bench/latency.py says how long a person waits; this says what the browser's main thread does
 meanwhile. Both pages are served at once and the strokes alternate between them, as in
-measure_latency.py. Each stroke is traced (Chromium's toplevel, blink and timeline events) from the mouse
+bench/latency.py. Each stroke is traced (Chromium's toplevel, blink and timeline events) from the mouse
 button's release until 400 ms after the new prediction is on screen, and the renderer's main
 thread's tasks are summed by kind, in ms per stroke (median over strokes):
 
@@ -15,7 +15,7 @@ thread's tasks are summed by kind, in ms per stroke (median over strokes):
 - frames: style, layout, paint and compositing of each frame;
 - timers: setTimeout callbacks (the canvas's 200 ms wait, Streamlit's own timers).
 
-Tracing slows the page, so the latency is not reported here: measure_latency.py measures it.
+Tracing slows the page, so the latency is not reported here: bench/latency.py measures it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import sys
 from pathlib import Path
 
 from bench import latency
-from bench.browser import chromium_available, launch_chromium, streamlit_server
+from bench.browser import chromium_available, launch_chromium
+from bench.server import streamlit_server
 
 CATEGORIES = ["toplevel", "blink", "cc", "devtools.timeline", "disabled-by-default-devtools.timeline"]
 SETTLE_MS = 400  # after the answer is on screen: the run's last messages still re-render the page
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    digits = list(latency.DIGITS)
+    digits = latency.ONE_STROKE_DIGITS
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in latency.PAGES}
     with sync_playwright() as playwright, contextlib.ExitStack() as stack:
         browser = launch_chromium(playwright)

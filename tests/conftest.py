@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mnist_core.config import DATA_DIR_ENV, data_dir_from_env
+from bench.strokes import DIGIT_STROKES
+from mnist_core.config import DATA_DIR_ENV, PROJECT_ROOT, data_dir_from_env
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras, where a test loads it, logs quietly
 
 FIXTURE_MNIST = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
@@ -45,10 +45,6 @@ def stroke_canvas(strokes, size=280, brush=18, scale=1.0, offset=(0, 0)) -> np.n
     return canvas
 
 
-# Digits as people draw them with a mouse, in a 100x100 box (x right, y down).
-DRAWN_STROKES = {
-    "0": [[(50 + 28 * np.sin(t), 50 - 42 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]],
-    "1": [[(47, 16), (55, 8), (55, 92)]],
-    "4": [[(55, 8), (22, 65), (80, 65)], [(62, 35), (62, 95)]],  # two strokes
-    "7": [[(20, 10), (80, 10), (40, 92)], [(35, 50), (70, 50)]],  # crossed, two strokes
-}
+# The digits the tests were written around, from the one table of drawn digits (bench/strokes.py):
+# the 0, the 1, the 4 in two strokes and the crossed 7 in two.
+DRAWN_STROKES = {digit: DIGIT_STROKES[digit] for digit in "0147"}

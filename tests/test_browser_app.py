@@ -29,10 +29,10 @@ from bench.browser import (
     launch_chromium,
     metric_locator,
     open_page,
-    streamlit_server,
     wait_for_app_idle,
     wait_for_metric_value,
 )
+from bench.server import streamlit_server
 from mnist_core.config import CANVAS_PIXELS
 
 pytestmark = browser_test_marks()

@@ -16,10 +16,10 @@ from bench.browser import (
     draw_strokes,
     launch_chromium,
     open_page,
-    streamlit_server,
     wait_for_metric,
     wait_for_metric_value,
 )
+from bench.server import streamlit_server
 
 pytestmark = browser_test_marks()
 

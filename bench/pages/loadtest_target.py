@@ -1,8 +1,8 @@
 """Stand-in for the draw-a-digit app, for testing the load test itself.
 
 Same contract as the real app: one drawable canvas (st_canvas with
-return_image_data=True; here key="canvas") and st.metric("Prediction",
-"<digit>"). Instead of a model it recognises the load test's own built-in
+return_image_data=True; here key="canvas") and the st.metric labelled
+PREDICTION_LABEL showing "<digit>". Instead of a model it recognises the load test's own built-in
 digit drawings by nearest template (28x28 grey levels), so every answer is
 deterministic and a simulated user can tell its own answer from another
 user's. Real figures need the real app:
@@ -19,8 +19,9 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from bench import loadtest
+from mnist_core.config import PREDICTION_LABEL
 
-# The load test's defaults, which are app.py's: 280 px, 18 px #111 on white.
+# The load test's defaults, which are app.py's canvas (mnist_core.config).
 CANVAS_STYLE = loadtest.CanvasStyle()
 
 
@@ -61,4 +62,4 @@ except Exception:  # noqa: BLE001
     # traceback: the load test's --bad-input mode checks exactly that.
     st.caption("Could not read the drawing.")
 
-st.metric("Prediction", prediction)
+st.metric(PREDICTION_LABEL, prediction)
