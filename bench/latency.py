@@ -10,7 +10,7 @@ Stroke latency: from the mouse button's release to the next frame after the "Pre
 shows a new value, both taken in the page (performance.now(): a pointerup listener and a
 MutationObserver), so the driver's own overhead is not counted. The package's canvas waits ~200 ms
 after a stroke before it sends it, and so does bare_canvas.py's; app.py's sends at once. --bare
-bench/pages/bare_canvas_sends_at_once.py measures against a bare page whose canvas sends at
+bench/pages/fixed_canvas.py measures against a bare page whose canvas sends at
 once too: what the app itself adds. Every timed stroke completes a one-stroke digit on an empty
 canvas: the app's Clear button (the bare page: the canvas's reset button) empties it before
 each one, so the metric always goes from "nothing" to a value.
@@ -275,7 +275,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--app", type=Path, help="measure this page instead of app.py (a variant under study)")
     parser.add_argument("--bare", type=Path, help="the baseline page instead of bench/pages/bare_canvas.py, "
-                        "e.g. bare_canvas_sends_at_once.py: the canvas without its 200 ms wait, as in app.py")
+                        "e.g. bench/pages/fixed_canvas.py: the canvas without its 200 ms wait, as in app.py")
     parser.add_argument("--under-load", type=int, default=0, metavar="USERS",
                         help="time the strokes while USERS simulated users draw too (bench/loadtest.py)")
     parser.add_argument("--load-interval", type=float, default=2.0, help="seconds between a simulated user's drawings")
