@@ -271,13 +271,13 @@ def test_undo_redo_and_reset_in_the_canvas_toolbar(page, shots_dir: Path) -> Non
     wait_for_prompt(page, "the toolbar's reset did not bring back the prompt")
 
 
-def test_the_canvas_toolbar_has_no_mode_that_stops_drawing(page) -> None:
+def test_the_canvas_toolbar_has_no_mode_that_stops_drawing(page, shots_dir: Path) -> None:
     """The package's "Edit" switch turned drawing into moving strokes, with nothing saying so."""
     toolbar = page.get_by_role("button", name="Undo", exact=True)
     toolbar.wait_for(state="attached")
     assert not page.get_by_role("button", name="Edit", exact=True).is_visible()
     draw(page, centred("1"))
-    expect_prediction(page, "1", SHOTS_DIR / "07-toolbar.png")
+    expect_prediction(page, "1", shots_dir / "06-toolbar.png")
 
 
 def test_clear_empties_the_canvas_and_brings_back_the_prompt(page, shots_dir: Path) -> None:
@@ -381,12 +381,12 @@ def page_background_luminance(page) -> float:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_page_follows_the_systems_theme_and_the_menu_switches_it(browser, app_url: str, scheme: str) -> None:
+def test_the_page_follows_the_systems_theme_and_the_menu_switches_it(browser, app_url: str, shots_dir: Path, scheme: str) -> None:
     page = new_page(browser, app_url, color_scheme=scheme)
     try:
         assert (page_background_luminance(page) > 0.5) == (scheme == "light"), "the system's theme was not followed"
         draw(page, centred("4"))
-        expect_prediction(page, "4", SHOTS_DIR / f"app-{scheme}.png")
+        expect_prediction(page, "4", shots_dir / f"14-theme-{scheme}.png")
         other = "Dark" if scheme == "light" else "Light"
         page.get_by_test_id("stMainMenuButton").click()
         page.get_by_role("menuitemradio", name=other).or_(page.get_by_text(other, exact=True)).first.click()
