@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import keras
@@ -28,8 +28,6 @@ class Preset:
     font_copies: int = 0  # handwritten variants of each training-half font digit added to the training set (fonts.py)
     members: int = 0  # an ensemble: this many networks of the preset ensemble_of, trained apart, averaged
     ensemble_of: str = ""
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def dense_stack(name: str, hidden: list[int], output_activation: str) -> keras.Model:
@@ -134,10 +132,9 @@ PRESETS: dict[str, Preset] = {
                epochs=10),
         Preset("mlp-256-128", "seed 002", '"high" (no figure)', build_mlp_256_128, epochs=20,
                batch_size=2000, validation_split=0.2),
-        Preset("linear", "seed 003 basic", "~92%", build_linear, epochs=10,
-               notes="the seed gave no epoch count; 10 as its sibling seeds"),
-        Preset("mlp-100", "seed 003 improved", "~97%", build_mlp_100, epochs=10,
-               notes="the seed gave no epoch count; 10 as its sibling seeds"),
+        # Seed 003 gave no epoch count: 10, as its sibling seeds.
+        Preset("linear", "seed 003 basic", "~92%", build_linear, epochs=10),
+        Preset("mlp-100", "seed 003 improved", "~97%", build_mlp_100, epochs=10),
         Preset("mlp-50-50", "seed 004", "97.1%", build_mlp_50_50, epochs=10),
         CNN,
         # Trained exactly as cnn (each member with its own seed, so its own redrawn digits and order).
