@@ -16,7 +16,7 @@ import numpy as np
 
 from mnist_core import artifacts
 from mnist_core.config import MODELS_DIR, NUM_CLASSES
-from mnist_core.data import load_mnist, to_model_input
+from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.predictor import Predictor
 from mnist_core.presets import PRESETS
 
@@ -52,7 +52,8 @@ def markdown_row(name: str, result: dict) -> str:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--model-dir", help="a model folder written by scripts/train.py")
     target.add_argument("--all", action="store_true", help="every shipped model in models/")

@@ -1,6 +1,6 @@
 """Train one model preset on MNIST and write its folder: model, history, metrics, mistakes.
 
-    python scripts/train.py --model cnn
+    python scripts/train.py --model cnn --data-dir $MNIST_DATA_DIR
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
     python scripts/train.py --model cnn-ensemble       # three CNNs, trained one after the other
     python scripts/train.py --model cnn-ensemble --members-from models/cnn /tmp/cnn_seed1 /tmp/cnn_seed2
@@ -19,25 +19,28 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras
 import numpy as np
 
 from mnist_core import artifacts
-from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all
 from mnist_core.config import MODELS_DIR, NUM_CLASSES
-from mnist_core.data import load_mnist, to_model_input
-from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.numpy_forward import read_forward
-from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset
+from mnist_core.presets import PRESETS, get_preset
+
+# Keras (TensorFlow) and the modules that use it or OpenCV are imported in the functions that need
+# them: they take seconds to import, and TensorFlow logs, which --help and a wrong argument skip.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if TYPE_CHECKING:
+    import keras
 
 MAX_STORED_MISTAKE_IMAGES = 120
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="cnn", choices=sorted(PRESETS), help="preset to train")
     parser.add_argument("--epochs", type=int, help="default: the preset's")
     parser.add_argument("--batch-size", type=int, help="default: the preset's")
@@ -51,17 +54,21 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="variants of each training font's digits to train on (default: the preset's; 0: none)")
     parser.add_argument("--members-from", nargs="+", metavar="FOLDER",
                         help="an ensemble preset: average these trained model folders instead of training new ones")
-    return parser.parse_args(argv)
+    return parser
 
 
-class EpochSeconds(keras.callbacks.Callback):
-    """Adds each epoch's wall-clock seconds to the logs, so history.json records them."""
+def epoch_seconds() -> keras.callbacks.Callback:
+    """A callback that adds each epoch's wall-clock seconds to the logs, so history.json records them."""
+    import keras
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
+    class EpochSeconds(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs["seconds"] = time.perf_counter() - self.started
+        def on_epoch_end(self, epoch, logs=None):
+            logs["seconds"] = time.perf_counter() - self.started
+
+    return EpochSeconds()
 
 
 def one_cycle(peak: float, epochs: int):
@@ -91,6 +98,7 @@ def check_numpy_forward(path: Path, model, images: np.ndarray) -> None:
 
 def library_versions() -> dict[str, str]:
     import cv2
+    import keras
     import tensorflow as tf
 
     return {
@@ -105,6 +113,8 @@ def library_versions() -> dict[str, str]:
 def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The training half's font digits, `copies` handwritten variants of each, normalized the MNIST
     way -> float32 (N, 28, 28, 1), uint8 (N,) labels, the fonts' names."""
+    from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+
     glyphs, labels, names = font_digits(folder, held_out=False)
     variants, variant_labels = handwritten_variants(glyphs, labels, copies, seed=seed)
     return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
@@ -112,6 +122,10 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
 
 def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
     """One network of this preset trained from scratch -> (model, per-epoch history, seconds training)."""
+    import keras
+
+    from mnist_core.augment import AugmentedBatches, redraw_all
+
     x_train, y_train, x_val, y_val = data
     keras.utils.set_random_seed(seed)
     model = preset.build()
@@ -121,7 +135,7 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         metrics=["accuracy"],
     )
     model.summary()
-    callbacks = [EpochSeconds()]
+    callbacks = [epoch_seconds()]
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
@@ -161,6 +175,8 @@ def mean_history(histories: list[dict]) -> dict:
 def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, list[dict]]:
     """An ensemble preset's networks, trained here or read from --members-from, averaged ->
     (model, the networks' mean history, a record of each network)."""
+    from mnist_core.networks import build_cnn_ensemble
+
     networks, histories, records = [], [], []
     if args.members_from:
         for folder in args.members_from:
@@ -188,7 +204,8 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     preset = get_preset(args.model)
     epochs = args.epochs or preset.epochs
     batch_size = args.batch_size or preset.batch_size
@@ -198,6 +215,10 @@ def main(argv=None) -> None:
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
+    import keras  # once the data is there: a missing folder is said at once, without TensorFlow's seconds
+
+    from mnist_core.augment import REDRAWN_SHARE
+
     images, labels = mnist.train.images, mnist.train.labels
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
