@@ -7,6 +7,10 @@
 
 The cnn presets also learn from digits in handwriting fonts (the training half of mnist_core/fonts.py:
 other writers than MNIST's); fetch them first with scripts/fetch_fonts.py, or pass --font-copies 0.
+
+metrics.json records the command as a user of the repository would type it: folders in the
+repository relative to it, the MNIST and fonts folders outside it as $MNIST_DATA_DIR and
+$DIGIT_FONTS_DIR, and a model folder outside it as models/<its name> (no path of this machine).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_core import artifacts
-from mnist_core.config import MODELS_DIR, NUM_CLASSES
+from mnist_core.config import DATA_DIR_ENV, FONTS_DIR_ENV, MODELS_DIR, NUM_CLASSES, PROJECT_ROOT, data_dir_from_env
 from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.numpy_forward import read_forward
 from mnist_core.presets import PRESETS, get_preset
@@ -55,6 +59,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--members-from", nargs="+", metavar="FOLDER",
                         help="an ensemble preset: average these trained model folders instead of training new ones")
     return parser
+
+
+def repository_path(folder: str | os.PathLike, outside: str) -> str:
+    """A folder as metrics.json records it: relative to the repository when inside it, else
+    `outside` (what a user types there), never a path of the machine that trained."""
+    path = Path(folder).resolve()
+    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else outside
+
+
+def model_folder_path(folder: str | os.PathLike) -> str:
+    """A model folder as recorded: one outside the repository (a scratch folder it was trained in
+    before it moved in) as models/<its name>, so the recorded commands chain (an ensemble's members)."""
+    return repository_path(folder, f"models/{Path(folder).name}")
+
+
+def recorded_arguments(args: argparse.Namespace, data_folder: str) -> dict:
+    """The parsed arguments as metrics.json records them: every folder as repository_path gives it."""
+    recorded = dict(vars(args))
+    recorded["data_dir"] = data_folder
+    recorded["out"] = model_folder_path(args.out or MODELS_DIR / args.model)
+    if args.fonts_dir:
+        recorded["fonts_dir"] = repository_path(args.fonts_dir, f"${FONTS_DIR_ENV}")
+    if args.members_from:
+        recorded["members_from"] = [model_folder_path(folder) for folder in args.members_from]
+    return recorded
+
+
+def typed_command(parser: argparse.ArgumentParser, recorded: dict) -> str:
+    """The recorded arguments -> the command a user types to train the same model (defaults left out)."""
+    words = ["python", "scripts/train.py"]
+    for name, value in recorded.items():
+        if value is None or (value == parser.get_default(name) and name != "model"):
+            continue
+        words += [f"--{name.replace('_', '-')}", *map(str, value if isinstance(value, list) else [value])]
+    return " ".join(words)
 
 
 def epoch_seconds() -> keras.callbacks.Callback:
@@ -183,7 +222,7 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
             network, history, member_metrics = trained_member(folder)
             networks.append(network)
             histories.append(history)
-            records.append({"folder": folder, "command": member_metrics.get("command"),
+            records.append({"folder": model_folder_path(folder), "command": member_metrics.get("command"),
                             "training_seconds": member_metrics.get("training_seconds", 0.0),
                             "font_digits": member_metrics.get("font_digits", 0),
                             "training_fonts": member_metrics.get("training_fonts", [])})
@@ -215,6 +254,7 @@ def main(argv=None) -> None:
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
+    data_folder = repository_path(args.data_dir or data_dir_from_env(), f"${DATA_DIR_ENV}")
     import keras  # once the data is there: a missing folder is said at once, without TensorFlow's seconds
 
     from mnist_core.augment import REDRAWN_SHARE
@@ -262,6 +302,7 @@ def main(argv=None) -> None:
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]  # most confident mistakes first
     print(f"test accuracy {test_accuracy:.4%}, loss {test_loss:.4f}, {training_seconds:.0f} s training")
 
+    recorded = recorded_arguments(args, data_folder)
     metrics = {
         "preset": preset.name,
         "origin": preset.origin,
@@ -280,9 +321,9 @@ def main(argv=None) -> None:
         "redrawn_share": REDRAWN_SHARE if preset.augment else 0.0,
         "validation_images": len(x_val),
         **({"members": members_record} if members_record else {}),
-        "arguments": vars(args),
-        "command": "python scripts/train.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "data_source": mnist.source,
+        "arguments": recorded,
+        "command": typed_command(parser, recorded),
+        "data_source": f"MNIST (four IDX files from {data_folder})",
         "data_checksums_md5": mnist.checksums,
         "versions": library_versions(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
