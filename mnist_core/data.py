@@ -20,6 +20,15 @@ SPLIT_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
+# Where the four files come from: the scripts' --help and the error for a missing folder say it.
+WHERE_MNIST_COMES_FROM = (
+    "MNIST is read from its four official IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n"
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), from the MNIST database's site\n"
+    "(http://yann.lecun.com/exdb/mnist/) or a mirror such as the one TensorFlow Datasets downloads from\n"
+    "(https://storage.googleapis.com/cvdf-datasets/mnist/). Download them once into a folder and point\n"
+    f"{DATA_DIR_ENV} or --data-dir at it: nothing here downloads them."
+)
+
 
 @dataclass(frozen=True)
 class Split:
@@ -128,8 +137,7 @@ def load_mnist(data_dir: str | Path | None = None) -> Mnist:
     folder = Path(data_dir) if data_dir else data_dir_from_env()
     if folder is None:
         raise FileNotFoundError(
-            f"No MNIST folder was given. Pass --data-dir or set {DATA_DIR_ENV} to a folder holding the four "
-            "official IDX files (train-images-idx3-ubyte.gz and the three others)."
+            f"No MNIST folder was given (--data-dir or {DATA_DIR_ENV}).\n{WHERE_MNIST_COMES_FROM}"
         )
     return load_from_dir(folder)
 

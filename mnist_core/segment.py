@@ -292,6 +292,25 @@ def ink_between(digit: DigitInk, start: int, end: int) -> DigitInk | None:
     return DigitInk(box=box, ink=piece[rows[0] : rows[-1] + 1])
 
 
+Span = tuple[int, int]  # a run start..end (end excluded), of groups or of a group's cuts, read as one digit
+
+
+def best_chain(scores: dict[Span, float], end: int) -> tuple[float, list[Span]] | None:
+    """Each span's score -> the chain of spans from 0 to end, each starting where the last one
+    stopped, with the highest total: (total, spans), or None when no chain of scored spans reaches end.
+
+    Dynamic programming: the best chain to each position, extended from the best chains to earlier
+    ones (every way of reading a line of groups, or of cutting a group, without trying them all).
+    """
+    best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
+    for stop in range(1, end + 1):
+        options = [(best[start][0] + scores[(start, stop)], best[start][1] + [(start, stop)])
+                   for start in range(stop) if (start, stop) in scores and start in best]
+        if options:
+            best[stop] = max(options, key=lambda option: option[0])
+    return best.get(end)
+
+
 def split_touching(digit: DigitInk, line_height: int, probabilities: Callable[[list[DigitInk]], np.ndarray]) -> list[DigitInk]:
     """A group of ink (maybe digits that touch, as in a quickly written "2024") and a reader
     (digits' ink -> float (n, 10) probabilities) -> the digits it holds, left to right.
@@ -323,14 +342,9 @@ def split_touching(digit: DigitInk, line_height: int, probabilities: Callable[[l
     read = dict(zip(readable, probabilities([pieces[span] for span in readable])))
     scores = {span: piece_score(pieces[span], read[span], line_height) for span in readable}
     cut_cost = [0.0] + [CROSSING_PENALTY * max(0, strokes_crossed(digit, x) - 1) for x in columns[1:-1]]
-    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [0])}
-    for end in range(1, last + 1):
-        options = [(best[start][0] + scores[(start, end)] - SPLIT_PENALTY - cut_cost[start], best[start][1] + [end])
-                   for start in range(end) if (start, end) in scores and start in best]
-        if options:
-            best[end] = max(options, key=lambda option: option[0])
-    path = best[last][1]
-    return [pieces[span] for span in zip(path[:-1], path[1:])]
+    costed = {(start, end): score - SPLIT_PENALTY - cut_cost[start] for (start, end), score in scores.items()}
+    _total, chain = best_chain(costed, last)  # the whole group, (0, last), is always readable
+    return [pieces[span] for span in chain]
 
 
 def strokes_crossed(digit: DigitInk, column: int) -> int:
@@ -347,9 +361,6 @@ def piece_score(piece: DigitInk, probabilities: np.ndarray, line_height: int) ->
     if piece.box.height < SHORT_DIGIT * line_height:
         score -= SHORT_PENALTY
     return score
-
-
-Span = tuple[int, int]  # groups start..end (end excluded) read as one digit
 
 
 def joinable_spans(groups: list[list[Component]]) -> list[Span]:
@@ -407,15 +418,9 @@ def best_grouping(groups: list[list[Component]], default: list[Span], confidence
             scores[(start, end)] -= SHORT_PENALTY
         if end - start > 1 and min(heights[start:end]) >= TALL_PIECE * line_height:
             scores[(start, end)] -= TALL_JOIN_PENALTY
-    best: dict[int, tuple[float, list[Span]]] = {0: (0.0, [])}
-    for end in range(1, len(groups) + 1):
-        options = [(best[start][0] + scores[(start, end)], best[start][1] + [(start, end)])
-                   for start in range(end) if (start, end) in scores and start in best]
-        if options:
-            best[end] = max(options, key=lambda option: option[0])
-    default_score = sum(scores[span] for span in default)
-    if len(groups) in best and best[len(groups)][0] > default_score + JOIN_MARGIN:
-        return best[len(groups)][1]
+    best = best_chain(scores, len(groups))
+    if best is not None and best[0] > sum(scores[span] for span in default) + JOIN_MARGIN:
+        return best[1]
     return default
 
 

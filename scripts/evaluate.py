@@ -1,7 +1,7 @@
 """Accuracy, loss and confusion matrix of a saved model on the 10,000 MNIST test images.
 
-    python scripts/evaluate.py --model-dir models/cnn
-    python scripts/evaluate.py --model-dir models/cnn --json
+    python scripts/evaluate.py --model cnn --data-dir $MNIST_DATA_DIR
+    python scripts/evaluate.py --model models/cnn --json
     python scripts/evaluate.py --all --markdown      # the README's table of every shipped model
 """
 
@@ -15,21 +15,21 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import artifacts
-from mnist_core.config import MODELS_DIR, NUM_CLASSES
-from mnist_core.data import load_mnist, to_model_input
+from mnist_core.config import DEFAULT_MODEL, MODELS_DIR, NUM_CLASSES, model_dir
+from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.predictor import Predictor
 from mnist_core.presets import PRESETS
 
 
-def evaluate(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict:
+def evaluate(folder: Path, images: np.ndarray, labels: np.ndarray) -> dict:
     """A model folder and test data -> accuracy, loss, confusion matrix, per-class accuracy."""
-    probabilities = Predictor(model_dir).probabilities(to_model_input(images))
+    probabilities = Predictor(folder).probabilities(to_model_input(images))
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
     np.add.at(confusion, (labels, predicted), 1)
     loss = float(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)).mean())
     return {
-        "model_dir": str(model_dir),
+        "model_dir": str(folder),
         "accuracy": float((predicted == labels).mean()),
         "loss": loss,
         "errors": int((predicted != labels).sum()),
@@ -52,9 +52,12 @@ def markdown_row(name: str, result: dict) -> str:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--model-dir", help="a model folder written by scripts/train.py")
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--model", default=DEFAULT_MODEL, help="shipped preset name or model folder")
+    # The old spelling, still used by tests/test_shipped_models.py.
+    target.add_argument("--model-dir", dest="model", help=argparse.SUPPRESS)
     target.add_argument("--all", action="store_true", help="every shipped model in models/")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -62,7 +65,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     test = load_mnist(args.data_dir).test
-    folders = [MODELS_DIR / name for name in PRESETS if (MODELS_DIR / name).is_dir()] if args.all else [Path(args.model_dir)]
+    folders = [MODELS_DIR / name for name in PRESETS if (MODELS_DIR / name).is_dir()] if args.all else [model_dir(args.model)]
     results = [evaluate(folder, test.images, test.labels) for folder in folders]
 
     if args.json:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from mnist_core.config import DEFAULT_MODEL
-from mnist_core.data import load_mnist
+from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist
 from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
 from mnist_core.normalize import image_to_ink
 from mnist_core.predictor import Predictor
@@ -71,8 +71,9 @@ def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray 
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="shipped preset name or model folder")
     parser.add_argument("--source", default="mnist", choices=["mnist", "fonts"],
                         help="draw MNIST test digits, or the held-out handwriting fonts' digits")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")

@@ -1,6 +1,6 @@
 """Cut the small samples the tests use from the real data (neither MNIST nor the fonts are committed).
 
-    python scripts/make_fixtures.py --data-dir ../shared/mnist        # MNIST sample and font digits
+    python scripts/make_fixtures.py --data-dir $MNIST_DATA_DIR        # MNIST sample and font digits
     python scripts/make_fixtures.py --only fonts                      # font digits only
 
 Writes tests/fixtures/mnist-small/: the first 600 training and 300 test images and labels, as
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, load_mnist
+from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, WHERE_MNIST_COMES_FROM, load_mnist
 from mnist_core.fonts import font_digits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -40,7 +41,8 @@ def write_split(folder: Path, split: str, images: np.ndarray, labels: np.ndarray
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
     parser.add_argument("--train", type=int, default=600)
     parser.add_argument("--test", type=int, default=300)
@@ -60,4 +62,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (FileNotFoundError, ValueError) as error:  # missing data or fonts: a message, not a traceback
+        sys.exit(f"{Path(__file__).name}: {error}")

@@ -1,12 +1,16 @@
 """Train one model preset on MNIST and write its folder: model, history, metrics, mistakes.
 
-    python scripts/train.py --model cnn
+    python scripts/train.py --model cnn --data-dir $MNIST_DATA_DIR
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
     python scripts/train.py --model cnn-ensemble       # three CNNs, trained one after the other
     python scripts/train.py --model cnn-ensemble --members-from models/cnn /tmp/cnn_seed1 /tmp/cnn_seed2
 
 The cnn presets also learn from digits in handwriting fonts (the training half of mnist_core/fonts.py:
 other writers than MNIST's); fetch them first with scripts/fetch_fonts.py, or pass --font-copies 0.
+
+metrics.json records the command as a user of the repository would type it: folders in the
+repository relative to it, the MNIST and fonts folders outside it as $MNIST_DATA_DIR and
+$DIGIT_FONTS_DIR, and a model folder outside it as models/<its name> (no path of this machine).
 """
 
 from __future__ import annotations
@@ -19,25 +23,28 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras
 import numpy as np
 
 from mnist_core import artifacts
-from mnist_core.augment import REDRAWN_SHARE, AugmentedBatches, redraw_all
-from mnist_core.config import MODELS_DIR, NUM_CLASSES
-from mnist_core.data import load_mnist, to_model_input
-from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+from mnist_core.config import DATA_DIR_ENV, FONTS_DIR_ENV, MODELS_DIR, NUM_CLASSES, PROJECT_ROOT, data_dir_from_env
+from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.numpy_forward import read_forward
-from mnist_core.presets import PRESETS, build_cnn_ensemble, get_preset
+from mnist_core.presets import PRESETS, get_preset
+
+# Keras (TensorFlow) and the modules that use it or OpenCV are imported in the functions that need
+# them: they take seconds to import, and TensorFlow logs, which --help and a wrong argument skip.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if TYPE_CHECKING:
+    import keras
 
 MAX_STORED_MISTAKE_IMAGES = 120
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, epilog=WHERE_MNIST_COMES_FROM,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="cnn", choices=sorted(PRESETS), help="preset to train")
     parser.add_argument("--epochs", type=int, help="default: the preset's")
     parser.add_argument("--batch-size", type=int, help="default: the preset's")
@@ -51,17 +58,56 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="variants of each training font's digits to train on (default: the preset's; 0: none)")
     parser.add_argument("--members-from", nargs="+", metavar="FOLDER",
                         help="an ensemble preset: average these trained model folders instead of training new ones")
-    return parser.parse_args(argv)
+    return parser
 
 
-class EpochSeconds(keras.callbacks.Callback):
-    """Adds each epoch's wall-clock seconds to the logs, so history.json records them."""
+def repository_path(folder: str | os.PathLike, outside: str) -> str:
+    """A folder as metrics.json records it: relative to the repository when inside it, else
+    `outside` (what a user types there), never a path of the machine that trained."""
+    path = Path(folder).resolve()
+    return path.relative_to(PROJECT_ROOT).as_posix() if path.is_relative_to(PROJECT_ROOT) else outside
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs["seconds"] = time.perf_counter() - self.started
+def model_folder_path(folder: str | os.PathLike) -> str:
+    """A model folder as recorded: one outside the repository (a scratch folder it was trained in
+    before it moved in) as models/<its name>, so the recorded commands chain (an ensemble's members)."""
+    return repository_path(folder, f"models/{Path(folder).name}")
+
+
+def recorded_arguments(args: argparse.Namespace, data_folder: str) -> dict:
+    """The parsed arguments as metrics.json records them: every folder as repository_path gives it."""
+    recorded = dict(vars(args))
+    recorded["data_dir"] = data_folder
+    recorded["out"] = model_folder_path(args.out or MODELS_DIR / args.model)
+    if args.fonts_dir:
+        recorded["fonts_dir"] = repository_path(args.fonts_dir, f"${FONTS_DIR_ENV}")
+    if args.members_from:
+        recorded["members_from"] = [model_folder_path(folder) for folder in args.members_from]
+    return recorded
+
+
+def typed_command(parser: argparse.ArgumentParser, recorded: dict) -> str:
+    """The recorded arguments -> the command a user types to train the same model (defaults left out)."""
+    words = ["python", "scripts/train.py"]
+    for name, value in recorded.items():
+        if value is None or (value == parser.get_default(name) and name != "model"):
+            continue
+        words += [f"--{name.replace('_', '-')}", *map(str, value if isinstance(value, list) else [value])]
+    return " ".join(words)
+
+
+def epoch_seconds() -> keras.callbacks.Callback:
+    """A callback that adds each epoch's wall-clock seconds to the logs, so history.json records them."""
+    import keras
+
+    class EpochSeconds(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs["seconds"] = time.perf_counter() - self.started
+
+    return EpochSeconds()
 
 
 def one_cycle(peak: float, epochs: int):
@@ -91,6 +137,7 @@ def check_numpy_forward(path: Path, model, images: np.ndarray) -> None:
 
 def library_versions() -> dict[str, str]:
     import cv2
+    import keras
     import tensorflow as tf
 
     return {
@@ -105,6 +152,8 @@ def library_versions() -> dict[str, str]:
 def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The training half's font digits, `copies` handwritten variants of each, normalized the MNIST
     way -> float32 (N, 28, 28, 1), uint8 (N,) labels, the fonts' names."""
+    from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
+
     glyphs, labels, names = font_digits(folder, held_out=False)
     variants, variant_labels = handwritten_variants(glyphs, labels, copies, seed=seed)
     return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
@@ -112,6 +161,10 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
 
 def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
     """One network of this preset trained from scratch -> (model, per-epoch history, seconds training)."""
+    import keras
+
+    from mnist_core.augment import AugmentedBatches, redraw_all
+
     x_train, y_train, x_val, y_val = data
     keras.utils.set_random_seed(seed)
     model = preset.build()
@@ -121,7 +174,7 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         metrics=["accuracy"],
     )
     model.summary()
-    callbacks = [EpochSeconds()]
+    callbacks = [epoch_seconds()]
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
@@ -161,13 +214,15 @@ def mean_history(histories: list[dict]) -> dict:
 def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, list[dict]]:
     """An ensemble preset's networks, trained here or read from --members-from, averaged ->
     (model, the networks' mean history, a record of each network)."""
+    from mnist_core.networks import build_cnn_ensemble
+
     networks, histories, records = [], [], []
     if args.members_from:
         for folder in args.members_from:
             network, history, member_metrics = trained_member(folder)
             networks.append(network)
             histories.append(history)
-            records.append({"folder": folder, "command": member_metrics.get("command"),
+            records.append({"folder": model_folder_path(folder), "command": member_metrics.get("command"),
                             "training_seconds": member_metrics.get("training_seconds", 0.0),
                             "font_digits": member_metrics.get("font_digits", 0),
                             "training_fonts": member_metrics.get("training_fonts", [])})
@@ -188,7 +243,8 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     preset = get_preset(args.model)
     epochs = args.epochs or preset.epochs
     batch_size = args.batch_size or preset.batch_size
@@ -198,6 +254,11 @@ def main(argv=None) -> None:
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
+    data_folder = repository_path(args.data_dir or data_dir_from_env(), f"${DATA_DIR_ENV}")
+    import keras  # once the data is there: a missing folder is said at once, without TensorFlow's seconds
+
+    from mnist_core.augment import REDRAWN_SHARE
+
     images, labels = mnist.train.images, mnist.train.labels
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
@@ -241,6 +302,7 @@ def main(argv=None) -> None:
     wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]  # most confident mistakes first
     print(f"test accuracy {test_accuracy:.4%}, loss {test_loss:.4f}, {training_seconds:.0f} s training")
 
+    recorded = recorded_arguments(args, data_folder)
     metrics = {
         "preset": preset.name,
         "origin": preset.origin,
@@ -259,9 +321,9 @@ def main(argv=None) -> None:
         "redrawn_share": REDRAWN_SHARE if preset.augment else 0.0,
         "validation_images": len(x_val),
         **({"members": members_record} if members_record else {}),
-        "arguments": vars(args),
-        "command": "python scripts/train.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "data_source": mnist.source,
+        "arguments": recorded,
+        "command": typed_command(parser, recorded),
+        "data_source": f"MNIST (four IDX files from {data_folder})",
         "data_checksums_md5": mnist.checksums,
         "versions": library_versions(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

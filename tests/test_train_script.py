@@ -1,4 +1,5 @@
-"""scripts/train.py writes a complete model folder, and a killed run never breaks the one there."""
+"""scripts/train.py writes a complete model folder, and a killed run never breaks the one there;
+what it records names no folder of the machine that trained."""
 
 from __future__ import annotations
 
@@ -13,11 +14,22 @@ import pytest
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 
 from mnist_core import artifacts
+from mnist_core.config import MODELS_DIR
 from mnist_core.data import load_from_dir
 from mnist_core.predictor import Predictor
 
 TRAIN = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "mlp-128-64",
          "--limit", "512", "--epochs", "1", "--data-dir", str(FIXTURE_MNIST)]
+
+
+def machine_paths(record) -> list[str]:
+    """Every word in a JSON record that is an absolute or parent-relative path (a machine's folder)."""
+    if isinstance(record, dict):
+        return [path for value in record.values() for path in machine_paths(value)]
+    if isinstance(record, list):
+        return [path for value in record for path in machine_paths(value)]
+    words = record.split() if isinstance(record, str) else []
+    return [word for word in words if word.startswith(("/", "~/", "../")) or ":\\" in word]
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +52,10 @@ def test_writes_every_artifact(trained):
     assert matrix.sum() == 300  # every test image of the fixture, once
     assert metrics["test_accuracy"] == pytest.approx(np.trace(matrix) / 300)
     assert metrics["arguments"]["limit"] == 512 and metrics["parameters"] == 109386
+    # The command as a user types it: the fixture folder (in the repository) relative, the scratch output as models/NAME.
+    assert metrics["command"] == ("python scripts/train.py --model mlp-128-64 --epochs 1 --data-dir tests/fixtures/mnist-small "
+                                  "--out models/quick --limit 512")
+    assert machine_paths(metrics) == []
     assert set(metrics["data_checksums_md5"]) == {p.name for p in FIXTURE_MNIST.iterdir()}
     assert {"tensorflow", "keras", "numpy"} <= set(metrics["versions"])
     records, images = artifacts.read_mistakes(out)
@@ -123,5 +139,12 @@ def test_an_ensemble_reads_the_average_of_its_members_and_keeps_their_story(quic
     member_histories = [artifacts.read_history(member) for member in members]
     np.testing.assert_allclose(history["val_accuracy"], np.mean([h["val_accuracy"] for h in member_histories], axis=0))
     assert history["members"] == member_histories
-    assert [member["folder"] for member in metrics["members"]] == list(map(str, members))
+    assert [member["folder"] for member in metrics["members"]] == [f"models/{member.name}" for member in members]
     assert all("--seed" in member["command"] for member in metrics["members"])
+    assert "--members-from models/cnn-seed1 models/cnn-seed2" in metrics["command"] and machine_paths(metrics) == []
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in MODELS_DIR.iterdir() if path.is_dir()))
+def test_shipped_metadata_names_no_machine_folder(name):
+    for path in (MODELS_DIR / name).glob("*.json"):
+        assert machine_paths(artifacts.read_json(path)) == [], path
