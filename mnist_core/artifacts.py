@@ -18,10 +18,20 @@ from mnist_core.config import (
     MISTAKES_FILE,
     MODEL_FILE,
     NUM_CLASSES,
+    PROJECT_ROOT,
 )
 
 MISTAKE_IMAGES_FILE = "mistakes.npz"
 TRAIN_HINT = "Train it with: python scripts/train.py --model {name}"
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """A model file's path as messages show it: relative to the repository (models/cnn/model.keras),
+    else its folder's and its own name, never a server's absolute path."""
+    path = Path(path).resolve()
+    if path.is_relative_to(PROJECT_ROOT):
+        return str(path.relative_to(PROJECT_ROOT))
+    return str(Path(path.parent.name) / path.name)
 
 
 def write_model_folder(out: Path, write_contents) -> Path:
@@ -61,11 +71,11 @@ def read_json(path: Path) -> Any:
     """JSON at path; FileNotFoundError or ValueError naming the file when missing or malformed."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist. {TRAIN_HINT.format(name=path.parent.name)}")
+        raise FileNotFoundError(f"{shown_path(path)} does not exist. {TRAIN_HINT.format(name=path.parent.name)}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}). {TRAIN_HINT.format(name=path.parent.name)}") from error
+        raise ValueError(f"{shown_path(path)} is not valid JSON ({error}). {TRAIN_HINT.format(name=path.parent.name)}") from error
 
 
 def read_history(folder: Path) -> dict[str, list[float]]:
@@ -73,13 +83,13 @@ def read_history(folder: Path) -> dict[str, list[float]]:
     history = read_json(Path(folder) / HISTORY_FILE)
     required = ("loss", "accuracy", "val_loss", "val_accuracy")
     if not isinstance(history, dict) or any(not isinstance(history.get(key), list) for key in required):
-        raise ValueError(f"{Path(folder) / HISTORY_FILE} lacks per-epoch {', '.join(required)}")
+        raise ValueError(f"{shown_path(Path(folder) / HISTORY_FILE)} lacks per-epoch {', '.join(required)}")
     lengths = {len(history[key]) for key in required}
     if len(lengths) != 1 or 0 in lengths:
-        raise ValueError(f"{Path(folder) / HISTORY_FILE}: per-epoch lists are empty or of unequal length")
+        raise ValueError(f"{shown_path(Path(folder) / HISTORY_FILE)}: per-epoch lists are empty or of unequal length")
     for key in required:
         if not all(isinstance(value, (int, float)) for value in history[key]):
-            raise ValueError(f"{Path(folder) / HISTORY_FILE}: {key} holds non-numbers")
+            raise ValueError(f"{shown_path(Path(folder) / HISTORY_FILE)}: {key} holds non-numbers")
     return history
 
 
@@ -95,7 +105,7 @@ def read_metrics(folder: Path) -> dict[str, Any]:
         or np.asarray(matrix, dtype=object).shape != (NUM_CLASSES, NUM_CLASSES)
         or not all(isinstance(count, (int, float)) for row in matrix for count in row)
     ):
-        raise ValueError(f"{Path(folder) / METRICS_FILE} lacks test_accuracy or a 10x10 confusion_matrix")
+        raise ValueError(f"{shown_path(Path(folder) / METRICS_FILE)} lacks test_accuracy or a 10x10 confusion_matrix")
     return metrics
 
 
@@ -103,7 +113,7 @@ def read_mistakes(folder: Path) -> tuple[list[dict[str, Any]], np.ndarray]:
     """mistakes.json records and the uint8 (K, 28, 28) images stored for the first K of them."""
     records = read_json(Path(folder) / MISTAKES_FILE)
     if not isinstance(records, list):
-        raise ValueError(f"{Path(folder) / MISTAKES_FILE} should hold a list of mistakes")
+        raise ValueError(f"{shown_path(Path(folder) / MISTAKES_FILE)} should hold a list of mistakes")
     images_path = Path(folder) / MISTAKE_IMAGES_FILE
     images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     if images_path.is_file():
@@ -116,7 +126,7 @@ def model_file(folder: Path) -> Path:
     """folder/model.keras; FileNotFoundError with the command that makes it when absent."""
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"No trained model at {path}. {TRAIN_HINT.format(name=Path(folder).name)}")
+        raise FileNotFoundError(f"No trained model at {shown_path(path)}. {TRAIN_HINT.format(name=Path(folder).name)}")
     return path
 
 
@@ -129,6 +139,6 @@ def load_keras_model(folder: Path):
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a damaged zip or config
         raise ValueError(
-            f"{path} could not be loaded ({type(error).__name__}: {error}). "
+            f"{shown_path(path)} could not be loaded ({type(error).__name__}: {error}). "
             f"{TRAIN_HINT.format(name=Path(folder).name)}"
         ) from error
