@@ -15,6 +15,9 @@ from mnist_core.config import (
 from mnist_core.image_io import decode_canvas_png
 
 
+MAX_STROKES = 150  # far beyond any digits; its state (~4 MB of scribbles) nears server.maxWidgetStateSize
+
+
 def drawing_controls_ui() -> tuple[int, str]:
     """Brush width and Clear, above the canvas; returns the brush and the canvas's key.
 
@@ -41,7 +44,11 @@ def canvas_ui(brush: int, key: str) -> np.ndarray | None:
             width=CANVAS_PIXELS, height=CANVAS_PIXELS, drawing_mode="freedraw", return_image_data=True,
             key=key,
         )
-        if result is None or not (result.json_data or {}).get("objects") or not result.image_bytes:
+        strokes = (result.json_data or {}).get("objects") if result is not None else None
+        if not strokes or not result.image_bytes:
+            return None
+        if len(strokes) > MAX_STROKES:
+            st.warning(f"Over {MAX_STROKES} strokes: too much to read. Clear the canvas to draw again.")
             return None
         return decode_canvas_png(result.image_bytes)
     except (ValueError, TypeError, AttributeError, OSError, RecursionError):  # a malformed canvas state
