@@ -73,15 +73,16 @@ def check_weights_file(weights_file: h5py.File) -> None:
     def visit(name: str, link) -> bool | None:
         nonlocal total, count
         count += 1
+        weight = name.replace("/", ".")  # layers.dense.vars.0: not to be mistaken for a path on disk
         if count > MAX_WEIGHT_OBJECTS:
             problems.append(f"it holds over {MAX_WEIGHT_OBJECTS:,} objects")
         elif not isinstance(link, h5py.HardLink):
-            problems.append(f"its weight {name} is a link to somewhere else")
+            problems.append(f"its weight {weight} is a link to somewhere else")
         elif isinstance(dataset := weights_file[name], h5py.Dataset):
             problem = dataset_problem(dataset)
             total += dataset.size * dataset.dtype.itemsize
             if problem:
-                problems.append(f"its weight {name} {problem}")
+                problems.append(f"its weight {weight} {problem}")
             elif total > MAX_MODEL_BYTES:
                 problems.append(f"its weights would take over {MAX_MODEL_BYTES // 2**20} MB")
         return True if problems else None  # anything but None stops the walk
