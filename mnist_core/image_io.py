@@ -20,11 +20,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # the library's default; the app passes its o
 MAX_PIXELS = 12_000_000  # a phone photo or a scanned page; refused from the header, before decoding
 MAX_DECODED_SIDE = 2048  # decoded pictures are shrunk to this (twice what normalize works at) in 8 bits
 MAX_JPEG_SCANS = 40  # a progressive photo has ~10 (MPO: two images); each scan walks the whole image again
+# Pillow reads the segments before a JPEG's first scan and every PNG chunk in Python, one at a
+# time: 5 MB of 4-byte segments or 12-byte chunks cost it seconds. Photos and drawings have tens.
+MAX_JPEG_HEADER_MARKERS = 65_536  # 0xFF bytes before the first scan (ICC profiles and EXIF hold a few thousand)
+MAX_PNG_CHUNKS = 20_000  # encoders write 8-64 KB of pixels a chunk: 600 chunks for a 5 MB PNG
 RLE_BMP = {1, 2}  # RLE8, RLE4: decoded by Pillow in pure Python, seconds for a few KB
 
 # The first bytes of each accepted format -> Pillow's name for it. Pillow is told which one to use,
 # so it never tries its other decoders on a stranger's file.
-SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SIGNATURES = {PNG_SIGNATURE: "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP"}
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -68,19 +73,41 @@ def decode_image(data: bytes, name: str = "image", max_bytes: int = MAX_FILE_BYT
     kind = sniff_format(data)
     if kind is None:
         raise ValueError(f"{name} is not a readable image: {accepted(max_bytes)}")
+    check_bytes(data, kind, name)
     try:
         image = Image.open(io.BytesIO(data), formats=[kind])  # the header only
     except (*DECODE_ERRORS, Image.DecompressionBombError) as error:
         raise unreadable(name, error) from error
     with image:
-        check_header(image, data, name)
+        check_header(image, name)
         try:
             return np.asarray(decode_small(image))
         except DECODE_ERRORS as error:
             raise unreadable(name, error) from error
 
 
-def check_header(image: Image.Image, data: bytes, name: str) -> None:
+def check_bytes(data: bytes, kind: str, name: str) -> None:
+    """A file's bytes and sniffed format -> nothing; ValueError if its structure would make
+    Pillow's header parsing or libjpeg's scans take seconds. Runs before Pillow sees the file."""
+    if kind == "JPEG":
+        # A scan starts with the marker FF DA, which compressed data never holds (a 0xFF byte
+        # there is always followed by 00 or a restart marker): counting them needs no decoding.
+        scans = data.count(b"\xff\xda")
+        if scans > MAX_JPEG_SCANS:
+            raise ValueError(f"{name}: this JPEG has {scans:,} scans; photos have a few (the limit is {MAX_JPEG_SCANS})")
+        first_scan = data.find(b"\xff\xda")
+        if data.count(b"\xff", 0, first_scan if first_scan >= 0 else len(data)) > MAX_JPEG_HEADER_MARKERS:
+            raise ValueError(f"{name} is not a readable image: its JPEG header is padded with tens of thousands of markers")
+    if kind == "PNG":
+        position, chunks = len(PNG_SIGNATURE), 0
+        while position + 8 <= len(data) and chunks <= MAX_PNG_CHUNKS:
+            position += 12 + struct.unpack_from(">I", data, position)[0]  # length, type, payload, CRC
+            chunks += 1
+        if chunks > MAX_PNG_CHUNKS:
+            raise ValueError(f"{name} is not a readable image: it is cut into over {MAX_PNG_CHUNKS:,} PNG chunks")
+
+
+def check_header(image: Image.Image, name: str) -> None:
     """An opened, not yet decoded image -> nothing; ValueError if decoding it would cost too much."""
     width, height = image.size
     if width * height > MAX_PIXELS:
@@ -89,12 +116,6 @@ def check_header(image: Image.Image, data: bytes, name: str) -> None:
         raise ValueError(f"{name} is an animation ({image.n_frames} frames); send a still picture")
     if image.format == "BMP" and image.info.get("compression") in RLE_BMP:
         raise ValueError(f"{name} is a compressed (RLE) BMP; save it as PNG, JPEG or an uncompressed BMP")
-    if image.format in ("JPEG", "MPO"):
-        # A scan starts with the marker FF DA, which the compressed data never holds (a 0xFF byte
-        # there is always followed by 00 or a restart marker): counting them needs no decoding.
-        scans = data.count(b"\xff\xda")
-        if scans > MAX_JPEG_SCANS:
-            raise ValueError(f"{name}: this JPEG has {scans:,} scans; photos have a few (the limit is {MAX_JPEG_SCANS})")
 
 
 def decode_small(image: Image.Image) -> Image.Image:
@@ -118,9 +139,6 @@ def decode_small(image: Image.Image) -> Image.Image:
 def reduction(size: tuple[int, int]) -> int:
     """(width, height) -> the smallest whole factor that brings the longer side to MAX_DECODED_SIDE or less."""
     return -(-max(size) // MAX_DECODED_SIDE)
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def decode_canvas_png(data: bytes) -> np.ndarray:

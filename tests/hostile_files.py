@@ -69,6 +69,22 @@ def blank_png(width: int, height: int, color_type: int = 6, bit_depth: int = 8) 
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
 
 
+def chunky_png(chunks: int) -> bytes:
+    """A 100x100 PNG preceded by thousands of tiny text chunks (12 bytes each), which Pillow
+    reads one at a time in Python."""
+    plain = blank_png(100, 100, color_type=0)
+    header_end = 8 + 25  # signature, IHDR
+    return plain[:header_end] + png_chunk(b"tEXt", b"a\0b") * chunks + plain[header_end:]
+
+
+def padded_jpeg(segments: int) -> bytes:
+    """A 100x100 JPEG preceded by thousands of empty comment segments (4 bytes each), which
+    Pillow reads one at a time in Python."""
+    buffer = io.BytesIO()
+    Image.new("L", (100, 100)).save(buffer, "JPEG")
+    return buffer.getvalue()[:2] + b"\xff\xfe\x00\x02" * segments + buffer.getvalue()[2:]
+
+
 def jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
     """A JPEG's segments as (marker, start, end); a scan's segment includes its entropy-coded data."""
     segments, start = [], 2

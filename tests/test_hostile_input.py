@@ -15,7 +15,9 @@ from hostile_files import (
     MAX_SECONDS,
     assert_plain,
     blank_png,
+    chunky_png,
     lossless_webp,
+    padded_jpeg,
     rle8_bmp,
     run_predict,
     scan_bomb_jpeg,
@@ -35,6 +37,9 @@ HOSTILE_PICTURES = {
     "huge.webp": (lambda: lossless_webp(6300, 6300), "12-megapixel limit"),
     "rle.bmp": (lambda: rle8_bmp(3400, 3400), "compressed (RLE) BMP"),
     "notes.png": (lambda: b"not a picture at all\n", "accepted are PNG, JPEG, BMP or WebP"),
+    "chunks.png": (lambda: chunky_png(400_000), "over 20,000 PNG chunks"),  # 4.6 MB: 1.3 s of Pillow before
+    "padded.jpg": (lambda: padded_jpeg(1_200_000), "padded with tens of thousands of markers"),  # 4.6 MB: 2.6 s
+
 }
 
 
@@ -81,3 +86,16 @@ def test_decoding_in_a_worker_gives_the_same_picture_and_is_abandoned_when_too_s
     with pytest.raises(ValueError, match="drawing.png took over"):
         decode_image_in_worker(data, "drawing.png", timeout=0.001)  # the child is killed, not waited for
     assert time.perf_counter() - started < 2
+
+
+def test_a_phone_photo_is_read_upright_and_shrunk_before_any_float_step(predictor):
+    # Stored landscape with a horizontal bar, EXIF orientation 6 (turn right to view): a "1".
+    photo = np.full((3000, 4000, 3), 235, np.uint8)
+    photo[1350:1650, 700:3300] = 20
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=90, exif=exif, progressive=True)
+    image = decode_image(buffer.getvalue(), "photo.jpg")
+    assert image.shape == (2000, 1500, 3) and image.dtype == np.uint8  # JPEG decoded at half scale, turned upright
+    assert predictor.read(image).text == "1"
