@@ -5,7 +5,9 @@ tf.function takes 1.5-3 ms (more after the app has sat idle between strokes, mor
 a busy server), the same arithmetic in NumPy 0.3-1 ms. The layers are read from the very file
 Keras saved (model.keras: a zip of config.json and model.weights.h5), so there is no second copy
 of the weights to drift, and serving needs no TensorFlow at all (it takes ~4 s and ~500 MB to
-import). Nothing in the file is executed: a layer this module does not know makes it decline.
+import). Nothing in the file is executed: a layer this module does not know makes it decline; the
+file itself is checked before anything in it is read (model_files), and every weight's shape
+against its layer before the weight is read.
 scripts/train.py checks this pass against Keras for every model it saves; the tests check every
 shipped model.
 
@@ -211,8 +213,8 @@ def read_forward(path: str | Path) -> Step | None:
             steps, shape = [], INPUT_SHAPE
             for same_layer in zip(*towers):  # one layer position, every member
                 kind, config = same_layer[0]["class_name"], same_layer[0]["config"]
-                if not covered(kind, config):
-                    return None
+                if not covered(kind, config) or (kind == "Dense" and len(shape) > 1):
+                    return None  # (Dense on an unflattened image: Keras broadcasts it, dense_step does not)
                 shapes, shape = layer_shapes(kind, config, shape)
                 if min(shape) < 1:
                     raise ValueError(f"layer {config['name']} ({kind}) leaves nothing of a {INPUT_SHAPE} image")
