@@ -28,8 +28,8 @@ from mnist_core.decode_worker import decode_image_in_worker
 from mnist_core.image_io import decode_image
 
 # name -> (how to make it, words its refusal must hold). Before the header checks, through
-# scripts/predict.py: 7 s for the scan bomb (3 min for the 57,000-scan one of issue 39), 670 MB,
-# 860 MB and 900 MB for the 6300x6300 pictures, 4.9 s of pure Python for an 11.6-megapixel RLE BMP.
+# scripts/predict.py on a busy 2-core machine: 3-7 s for the scan bomb (2 min with 57,000 scans, as
+# in issue 39), 670 MB, 860 MB and 900 MB for the 6300x6300 pictures, ~5 s for the RLE BMP.
 HOSTILE_PICTURES = {
     "scans.jpg": (lambda: scan_bomb_jpeg(3000), "this JPEG has 3,005 scans; photos have a few"),
     "huge.png": (lambda: blank_png(6300, 6300), "6300×6300 is over the 12-megapixel limit"),
