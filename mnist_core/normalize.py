@@ -54,14 +54,28 @@ def to_float_image(image: np.ndarray) -> np.ndarray:
 
 
 def shrink_if_huge(image: np.ndarray) -> np.ndarray:
-    """float32 (H, W, C) -> the same, area-downscaled so the longer side is at most MAX_SIDE."""
+    """uint8, uint16 or float32 (H, W, C) -> the same, area-downscaled so the longer side is at most MAX_SIDE."""
     longest = max(image.shape[:2])
     if longest <= MAX_SIDE:
         return image
     scale = MAX_SIDE / longest
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    shrunk = cv2.resize(np.ascontiguousarray(image), size, interpolation=cv2.INTER_AREA)
     return shrunk.reshape(size[1], size[0], image.shape[2])
+
+
+def shrink_before_float(image: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 (H, W) or (H, W, C) -> the same type, (H', W', C) with H', W' <= MAX_SIDE;
+    any other array unchanged.
+
+    to_float_image scales these by a fixed factor, so averaging first gives the same picture
+    (to within rounding) without a full-size float copy: four times the image's bytes, twice
+    that while converting (380 MB for a 12-megapixel RGBA array).
+    """
+    array = np.asarray(image)
+    if array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3) or array.size == 0:
+        return array
+    return shrink_if_huge(array if array.ndim == 3 else array[..., None])
 
 
 def background_level(plane: np.ndarray) -> float:
@@ -129,7 +143,7 @@ def transparent_alpha(image: np.ndarray) -> np.ndarray | None:
     array = np.asarray(image)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 4 or array.size == 0:
         return None
-    alpha = shrink_if_huge(array[..., 3:].astype(np.float32) / 255.0)[..., 0]
+    alpha = to_float_image(shrink_if_huge(array[..., 3:]))[..., 0]
     return alpha if on_transparent_background(alpha) else None
 
 
@@ -166,7 +180,7 @@ def image_to_ink(image: np.ndarray) -> np.ndarray:
     """Any image array (see to_float_image) -> float32 (H', W') ink map in [0, 1], H', W' <= MAX_SIDE."""
     image = opaque_to_gray(image)
     alpha = transparent_alpha(image)
-    ink = alpha if alpha is not None else ink_map(shrink_if_huge(to_float_image(image)))
+    ink = alpha if alpha is not None else ink_map(shrink_if_huge(to_float_image(shrink_before_float(image))))
     return strengthen_faint_ink(ink)
 
 

@@ -5,7 +5,9 @@ tf.function takes 1.5-3 ms (more after the app has sat idle between strokes, mor
 a busy server), the same arithmetic in NumPy 0.3-1 ms. The layers are read from the very file
 Keras saved (model.keras: a zip of config.json and model.weights.h5), so there is no second copy
 of the weights to drift, and serving needs no TensorFlow at all (it takes ~4 s and ~500 MB to
-import). Nothing in the file is executed: a layer this module does not know makes it decline.
+import). Nothing in the file is executed: a layer this module does not know makes it decline; the
+file itself is checked before anything in it is read (model_files), and every weight's shape
+against its layer before the weight is read.
 scripts/train.py checks this pass against Keras for every model it saves; the tests check every
 shipped model.
 
@@ -16,14 +18,15 @@ that axis: of length 1 for a single network.
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from mnist_core.config import INPUT_SHAPE
+from mnist_core.model_files import read_model_file
 
 Step = Callable[[np.ndarray], np.ndarray]
 
@@ -104,40 +107,69 @@ def max_pool_step(size: int) -> Step:
     return step
 
 
-def layer_step(kind: str, config: dict, weights: list[np.ndarray]) -> Step | None:
-    """One Keras layer (class name, config, weights stacked over members) -> its NumPy step,
-    or None when not covered."""
-    if kind in ("InputLayer", "Dropout"):  # Dropout only acts while training
-        return lambda x: x
-    if kind == "Flatten":
-        return lambda x: x.reshape(*x.shape[:2], int(np.prod(x.shape[2:])))  # -1 fails on an empty batch
-    activation = ACTIVATIONS.get(config.get("activation", "linear"))
-    if activation is None:
-        return None
-    if kind == "Dense":
-        return dense_step(weights[0], weights[1] if config["use_bias"] else None, activation)
+def covered(kind: str, config: dict) -> bool:
+    """Whether this module runs a Keras layer of this class and config."""
+    if kind in ("InputLayer", "Dropout", "Flatten"):
+        return True
+    if config.get("activation", "linear") not in ACTIVATIONS:
+        return False
+    if kind in ("Dense", "Activation"):
+        return True
     if kind == "Conv2D":
-        plain = (
+        return (
             config["padding"] == "valid" and tuple(config["strides"]) == (1, 1)
             and tuple(config["dilation_rate"]) == (1, 1) and config.get("groups", 1) == 1
             and config["data_format"] == "channels_last"
         )
-        return conv2d_step(weights[0], weights[1] if config["use_bias"] else None, activation) if plain else None
     if kind == "BatchNormalization":
-        if config["axis"] not in (-1, [-1]) or not (config["center"] and config["scale"]):
-            return None
+        return config["axis"] in (-1, [-1]) and bool(config["center"] and config["scale"])
+    if kind == "ReLU":
+        return not config.get("max_value") and not config.get("negative_slope") and not config.get("threshold")
+    if kind == "MaxPooling2D":
+        size, strides = tuple(config["pool_size"]), tuple(config["strides"] or config["pool_size"])
+        return size[0] == size[1] and strides == size and config["padding"] == "valid"
+    return False
+
+
+def layer_shapes(kind: str, config: dict, input_shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], tuple[int, ...]]:
+    """A covered layer and the shape of its input (one image, no batch axis) -> the shapes its
+    weights must have (one network's) and the shape of its output."""
+    bias = [(config.get("units") or config.get("filters"),)] if config.get("use_bias") else []
+    if kind == "Flatten":
+        return [], (int(np.prod(input_shape)),)
+    if kind == "Dense":
+        return [(input_shape[-1], config["units"]), *bias], (*input_shape[:-1], config["units"])
+    if kind == "Conv2D":
+        (kernel_height, kernel_width), (height, width, channels) = config["kernel_size"], input_shape
+        output = (height - kernel_height + 1, width - kernel_width + 1, config["filters"])
+        return [(kernel_height, kernel_width, channels, config["filters"]), *bias], output
+    if kind == "BatchNormalization":
+        return [input_shape[-1:]] * 4, input_shape  # gamma, beta, moving mean, moving variance
+    if kind == "MaxPooling2D":
+        size, (height, width, channels) = config["pool_size"][0], input_shape
+        return [], (height // size, width // size, channels)
+    return [], input_shape  # InputLayer, Dropout, ReLU, Activation
+
+
+def layer_step(kind: str, config: dict, weights: list[np.ndarray]) -> Step:
+    """One covered Keras layer (class name, config, weights stacked over members) -> its NumPy step."""
+    if kind in ("InputLayer", "Dropout"):  # Dropout only acts while training
+        return lambda x: x
+    if kind == "Flatten":
+        return lambda x: x.reshape(*x.shape[:2], int(np.prod(x.shape[2:])))  # -1 fails on an empty batch
+    activation = ACTIVATIONS[config.get("activation", "linear")]
+    if kind == "Dense":
+        return dense_step(weights[0], weights[1] if config["use_bias"] else None, activation)
+    if kind == "Conv2D":
+        return conv2d_step(weights[0], weights[1] if config["use_bias"] else None, activation)
+    if kind == "BatchNormalization":
         gamma, beta, mean, variance = weights
         return batch_norm_step(gamma, beta, mean, variance, config["epsilon"])
     if kind == "ReLU":
-        plain = not config.get("max_value") and not config.get("negative_slope") and not config.get("threshold")
-        return ACTIVATIONS["relu"] if plain else None
+        return ACTIVATIONS["relu"]
     if kind == "Activation":
         return activation
-    if kind == "MaxPooling2D":
-        size, strides = tuple(config["pool_size"]), tuple(config["strides"] or config["pool_size"])
-        square = size[0] == size[1] and strides == size
-        return max_pool_step(size[0]) if square and config["padding"] == "valid" else None
-    return None
+    return max_pool_step(config["pool_size"][0])  # MaxPooling2D
 
 
 def members_forward(steps: list[Step]) -> Step:
@@ -155,13 +187,11 @@ def members_forward(steps: list[Step]) -> Step:
 def read_forward(path: str | Path) -> Step | None:
     """model.keras -> f(float32 (N, 28, 28, 1)) -> float32 (N, classes), or None when the file holds
     a model this module does not cover (another layer, branches other than an ensemble's);
-    ValueError when it is damaged."""
-    import h5py  # installed with Keras; imported here so that the rest of the module needs only NumPy
-
+    ValueError when it is damaged or unsafe (see model_files), or a weight's shape does not fit
+    its layer: said at load, naming the layer, not at every prediction."""
+    path = Path(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            model_config = json.loads(archive.read("config.json"))
-            weights_file = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        model_config, weights_file = read_model_file(path)
         with weights_file:
             towers = towers_of_layers(model_config)
             if towers is None:
@@ -169,20 +199,31 @@ def read_forward(path: str | Path) -> Step | None:
             all_layers = model_config["config"]["layers"]
             path_of = {layer["config"]["name"]: path for layer, path in zip(all_layers, weight_paths(all_layers))}
 
-            def weights_of(layer: dict) -> list[np.ndarray]:
+            def weights_of(layer: dict, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+                """A layer's weights, read only once their number and shapes are the ones expected."""
                 variables = weights_file.get(f"{path_of[layer['config']['name']]}/vars")
-                count = len(variables) if variables is not None else 0
-                return [np.asarray(variables[str(index)], np.float32) for index in range(count)]
+                found = [variables[str(index)].shape for index in range(len(variables))] if variables is not None else []
+                if found != shapes:
+                    raise ValueError(
+                        f"layer {layer['config']['name']} ({layer['class_name']}) has weights of shapes "
+                        f"{', '.join(map(str, found)) or 'none'}; its config and input need {', '.join(map(str, shapes)) or 'none'}"
+                    )
+                return [np.asarray(variables[str(index)], np.float32) for index in range(len(shapes))]
 
-            steps = []
+            steps, shape = [], INPUT_SHAPE
             for same_layer in zip(*towers):  # one layer position, every member
-                stacked = [np.stack(member_weights) for member_weights in zip(*map(weights_of, same_layer))]
-                step = layer_step(same_layer[0]["class_name"], same_layer[0]["config"], stacked)
-                if step is None:
-                    return None
-                steps.append(step)
-    except (OSError, KeyError, IndexError, TypeError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error})") from error
+                kind, config = same_layer[0]["class_name"], same_layer[0]["config"]
+                if not covered(kind, config) or (kind == "Dense" and len(shape) > 1):
+                    return None  # (Dense on an unflattened image: Keras broadcasts it, dense_step does not)
+                shapes, shape = layer_shapes(kind, config, shape)
+                if min(shape) < 1:
+                    raise ValueError(f"layer {config['name']} ({kind}) leaves nothing of a {INPUT_SHAPE} image")
+                stacked = [np.stack(member_weights) for member_weights in zip(*(weights_of(layer, shapes) for layer in same_layer))]
+                steps.append(layer_step(kind, config, stacked))
+    except (OSError, KeyError, IndexError, TypeError, AttributeError, RecursionError, ValueError, zipfile.BadZipFile) as error:
+        # Named by its folder and file, never the server's path: the message may reach a user.
+        reason = error.strerror if isinstance(error, OSError) and error.filename else error
+        raise ValueError(f"{path.parent.name}/{path.name} is damaged or unsafe ({reason})") from error
     return members_forward(steps)
 
 

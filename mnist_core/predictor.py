@@ -83,13 +83,17 @@ class Predictor:
         self._keras_lock = threading.Lock()
         self._model = None
         self._forward = None
+        hint = artifacts.TRAIN_HINT.format(name=self.folder.name)
         try:
-            numpy_forward = read_forward(path)
+            numpy_forward = read_forward(path)  # checks the file before Keras would ever read it
         except ValueError as error:
-            raise ValueError(f"{error}. {artifacts.TRAIN_HINT.format(name=self.folder.name)}") from error
+            raise ValueError(f"{error}. {hint}") from error
         self.uses_numpy = numpy_forward is not None
         # Not covered by NumPy: load Keras now, not under the first user's stroke.
         self._small_forward = numpy_forward if self.uses_numpy else self._keras_forward()
+        classes = np.asarray(self._small_forward(np.zeros((1, *INPUT_SHAPE), np.float32))).shape[-1]
+        if classes != NUM_CLASSES:
+            raise ValueError(f"{self.folder.name}/{path.name} gives {classes} scores, not one per digit. {hint}")
 
     @property
     def model(self):
