@@ -14,7 +14,6 @@ from mnist_core.config import (
 )
 from mnist_core.image_io import decode_canvas_png
 
-
 MAX_STROKES = 150  # far beyond any digits; its state (~4 MB of scribbles) nears server.maxWidgetStateSize
 
 

@@ -8,7 +8,12 @@ from digit_app import canvas
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
 from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
-from mnist_core.image_io import decode_image
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
+UPLOAD_DECODE_SECONDS = 5.0  # a photo decodes in well under a second; a crafted file is stopped here
+UPLOAD_SHOWN_SIDE = 640  # the upload is shown as a thumbnail, never as its full array
+from mnist_core import display
+from mnist_core.decode_worker import decode_image_in_worker
 from mnist_core.predictor import Predictor
 
 
@@ -66,13 +71,16 @@ def upload_ui(predictor: Predictor) -> None:
         if upload is None:
             return
         try:
-            image = decode_image(upload.getvalue(), name=upload.name)
+            # In a child process killed after a timeout: a crafted file costs this visitor a few
+            # seconds, never a server core for minutes or the interpreter lock others' strokes need.
+            image = decode_image_in_worker(upload.getvalue(), name=upload.name, timeout=UPLOAD_DECODE_SECONDS,
+                                           max_bytes=MAX_UPLOAD_BYTES)
             reading = predictor.read(image, multi=True)
         except ValueError as error:
             st.error(str(error))
             return
         left, right = st.columns(2)
-        left.image(image, caption=upload.name, width="stretch")
+        left.image(display.shrunk(image, UPLOAD_SHOWN_SIDE), caption=upload.name, width="stretch")
         with right:
             answer_ui(reading, label="Prediction for the upload")
             details_ui(reading)

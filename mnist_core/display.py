@@ -32,6 +32,15 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.tobytes()
 
 
+def shrunk(image: np.ndarray, side: int) -> np.ndarray:
+    """uint8 (H, W[, C]) -> the same, its longer side at most `side` px (area-averaged)."""
+    scale = side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def drawing_with_boxes(ink: np.ndarray, boxes: list[Box]) -> np.ndarray:
     """float32 (H, W) ink and digit boxes in its coordinates -> uint8 (H, W, 3), dark on white, each box numbered."""
     picture = np.repeat(((1.0 - ink) * 255).astype(np.uint8)[..., None], 3, axis=2)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import DRAWN_STROKES
+from hostile_files import assert_plain, blank_png, rle8_bmp, scan_bomb_jpeg
 
 from bench.browser import (
     browser_test_marks,
@@ -341,6 +342,28 @@ def test_an_uploaded_image_is_read(page, shots_dir: Path, tmp_path: Path) -> Non
         screenshot(page, shots_dir / "09-upload.png")
     assert value.inner_text().strip() == "4"
     assert expander.get_by_text("four.png").first.is_visible()  # the image's caption
+
+
+@pytest.mark.parametrize("name, make", [
+    ("scans.jpg", lambda: scan_bomb_jpeg(3000)),  # a progressive JPEG of 3,000 scans
+    ("huge.png", lambda: blank_png(6300, 6300)),  # 40 megapixels in a small file
+    ("rle.bmp", lambda: rle8_bmp(3400, 3400)),  # a compressed BMP: Pillow decodes it in pure Python
+])
+def test_a_hostile_upload_is_refused_in_plain_words_and_drawing_goes_on(page, shots_dir: Path, tmp_path: Path,
+                                                                        name: str, make) -> None:
+    upload = tmp_path / name
+    upload.write_bytes(make())
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text=UPLOAD_EXPANDER)
+    expander.get_by_text(UPLOAD_EXPANDER).click()
+    expander.locator('input[type="file"]').set_input_files(upload)
+    refusal = expander.locator('[data-testid="stAlertContentError"]')
+    refusal.wait_for(state="visible")
+    screenshot(page, shots_dir / f"09-refused-{name}.png")
+    assert_plain(refusal.inner_text(), own_name=name)
+    assert name in refusal.inner_text()
+    assert not page.locator('[data-testid="stException"]').count()
+    draw(page, centred("1"))
+    expect_prediction(page, "1", shots_dir / f"09-after-refused-{name}.png")
 
 
 def test_sidebar_shows_training_curves_and_model_details(page, shots_dir: Path) -> None:
