@@ -109,7 +109,15 @@ class Predictor:
         """
         with self._keras_lock:
             if self._forward is None:
-                import tensorflow as tf
+                try:
+                    import tensorflow as tf
+                except ModuleNotFoundError as error:  # the serving install (requirements.txt) leaves it out
+                    needs = (f"a batch of more than {SMALL_BATCH} images goes through" if self.uses_numpy
+                             else "the NumPy forward pass does not cover its layers; it needs")
+                    raise ValueError(
+                        f"Model {self.folder.name}: {needs} TensorFlow and Keras, which are not installed. "
+                        "Install them with: pip install -r requirements-train.txt"
+                    ) from error
 
                 model = artifacts.load_keras_model(self.folder)
                 forward = tf.function(
