@@ -1,0 +1,102 @@
+"""What the live wall shows for one round, computed by SQL aggregates (hidden drawings left out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, case, false, func, select
+
+from mnist_core.config import NUM_CLASSES
+from mnist_core.drawings.schema import digits, drawings
+
+MOST_CONFUSED = 5
+
+
+@dataclass(frozen=True)
+class DigitAccuracy:
+    """How the model did on the digits people said were `label`."""
+
+    label: int
+    count: int
+    right: int
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """`count` digits that people said were `label` were read as `predicted`."""
+
+    label: int
+    predicted: int
+    count: int
+
+
+@dataclass(frozen=True)
+class WallDrawing:
+    id: int
+    png: bytes  # the whole drawing, grayscale PNG, at most 160 px a side
+    model_text: str
+    labels: str  # what the person confirmed or gave
+    right: bool  # the model read every digit as the person said
+
+
+@dataclass(frozen=True)
+class WallSummary:
+    """One round on the wall.
+
+    drawings: answers in the round; confirmed_share: the fraction of them where the person
+    confirmed the model's reading (0.0 with none); per_digit: all ten digits, 0-9, even unseen
+    ones (count 0); confused: the most frequent mistakes, most first; latest: newest first.
+    """
+
+    round_id: int
+    drawings: int
+    confirmed_share: float
+    per_digit: list[DigitAccuracy]
+    confused: list[Confusion]
+    latest: list[WallDrawing]
+
+
+def summarize(connection: Connection, round_id: int, latest: int) -> WallSummary:
+    """Run in one read transaction, so that every figure counts the same answers."""
+    shown = and_(drawings.c.round_id == round_id, drawings.c.hidden == false())
+    confirmed = func.sum(case((drawings.c.labels == drawings.c.model_text, 1), else_=0))
+    total, confirmed_count = connection.execute(select(func.count(), confirmed).where(shown)).one()
+
+    shown_digits = (
+        select(digits.c.label, digits.c.predicted)
+        .join(drawings, digits.c.drawing_id == drawings.c.id)
+        .where(shown)
+        .subquery()
+    )
+    right = func.sum(case((shown_digits.c.label == shown_digits.c.predicted, 1), else_=0))
+    counts = dict.fromkeys(range(NUM_CLASSES), (0, 0))
+    for label, count, right_count in connection.execute(
+        select(shown_digits.c.label, func.count(), right).group_by(shown_digits.c.label)
+    ):
+        counts[label] = (count, int(right_count))
+
+    pair_count = func.count().label("pair_count")
+    confused = connection.execute(
+        select(shown_digits.c.label, shown_digits.c.predicted, pair_count)
+        .where(shown_digits.c.label != shown_digits.c.predicted)
+        .group_by(shown_digits.c.label, shown_digits.c.predicted)
+        .order_by(pair_count.desc(), shown_digits.c.label, shown_digits.c.predicted)
+        .limit(MOST_CONFUSED)
+    ).all()
+
+    newest = connection.execute(
+        select(drawings.c.id, drawings.c.png, drawings.c.model_text, drawings.c.labels)
+        .where(shown)
+        .order_by(drawings.c.id.desc())
+        .limit(latest)
+    ).all()
+    return WallSummary(
+        round_id=round_id,
+        drawings=total,
+        confirmed_share=(confirmed_count or 0) / total if total else 0.0,
+        per_digit=[DigitAccuracy(label, *counts[label]) for label in range(NUM_CLASSES)],
+        confused=[Confusion(*row) for row in confused],
+        latest=[
+            WallDrawing(id, png, model_text, labels, labels == model_text) for id, png, model_text, labels in newest
+        ],
+    )
