@@ -77,6 +77,7 @@ rounds = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("started_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 drawings = Table(
@@ -94,6 +95,7 @@ drawings = Table(
     # The wall reads one round at a time; the rate limit and "forget me" one session at a time.
     Index("drawings_by_round", "round_id", "created_at"),
     Index("drawings_by_session", "session_id", "created_at"),
+    sqlite_autoincrement=True,  # an id is never reused after "forget me", like PostgreSQL's sequences
 )
 
 digits = Table(
