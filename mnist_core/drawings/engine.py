@@ -77,11 +77,13 @@ def configure_sqlite_connection(dbapi_connection: sqlite3.Connection, connection
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-    # WAL: the wall page and exports read while answers are written. synchronous=FULL: each commit
-    # is on disk before add_answer returns, so an answer confirmed to a person survives kill -9 and
-    # a power cut alike (NORMAL would survive only the former).
+    # WAL: the wall page and exports read while answers are written. synchronous=NORMAL: each
+    # commit is written to the WAL file before add_answer returns, so an answer confirmed to a
+    # person survives the app being killed (kill -9, a crash); only a power cut or an OS crash may
+    # lose the last commits (never corrupting the file). FULL would fsync every commit: measured
+    # here at 0.4-9 ms each, which 20 people answering at once would queue behind.
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 

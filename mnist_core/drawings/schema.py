@@ -80,22 +80,30 @@ rounds = Table(
     sqlite_autoincrement=True,
 )
 
+# Small columns first and blobs last or in a table of their own: SQLite reads a row up to the
+# column it needs, so the wall's counts over a round never read a picture.
 drawings = Table(
     "drawings",
     metadata,
     Column("id", Integer, primary_key=True),  # ascending in the order answered
-    Column("session_id", String(64), nullable=False),  # the anonymous browser session
     Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("model_name", String(100), nullable=False),
-    Column("png", LargeBinary, nullable=False),  # the whole drawing, downscaled
     Column("hidden", Boolean, nullable=False, default=False),  # kept off the wall and the exports
     Column("labels", String(20), nullable=False),  # what the person confirmed or gave, one char a digit
     Column("model_text", String(20), nullable=False),  # what the model read
+    Column("session_id", String(64), nullable=False),  # the anonymous browser session
+    Column("model_name", String(100), nullable=False),
     # The wall reads one round at a time; the rate limit and "forget me" one session at a time.
     Index("drawings_by_round", "round_id", "created_at"),
     Index("drawings_by_session", "session_id", "created_at"),
     sqlite_autoincrement=True,  # an id is never reused after "forget me", like PostgreSQL's sequences
+)
+
+pictures = Table(
+    "pictures",
+    metadata,
+    Column("drawing_id", Integer, ForeignKey("drawings.id", ondelete="CASCADE"), primary_key=True),
+    Column("png", LargeBinary, nullable=False),  # the whole drawing, downscaled
 )
 
 digits = Table(
@@ -103,10 +111,10 @@ digits = Table(
     metadata,
     Column("drawing_id", Integer, ForeignKey("drawings.id", ondelete="CASCADE"), primary_key=True),
     Column("position", SmallInteger, primary_key=True),  # 0 = leftmost
-    Column("model_input", LargeBinary(MODEL_INPUT_BYTES), nullable=False),
     Column("label", SmallInteger, nullable=False),  # the person's answer
     Column("predicted", SmallInteger, nullable=False),  # the model's
     Column("confidence", Float, nullable=False),
+    Column("model_input", LargeBinary(MODEL_INPUT_BYTES), nullable=False),
     CheckConstraint("label BETWEEN 0 AND 9", name="digits_label_is_a_digit"),
     CheckConstraint("predicted BETWEEN 0 AND 9", name="digits_predicted_is_a_digit"),
 )

@@ -27,6 +27,7 @@ from mnist_core.drawings.schema import (
     NewerSchemaError,
     digits,
     drawings,
+    pictures,
     prepare,
     rounds,
     settings,
@@ -124,13 +125,13 @@ class DrawingStore:
                     round_id=select(func.max(rounds.c.id)).scalar_subquery(),
                     created_at=utc_now(),
                     model_name=answer.model_name,
-                    png=answer.png,
                     hidden=False,
                     labels=answer.labels,
                     model_text=answer.model_text,
                 )
                 .returning(drawings.c.id)
             ).scalar_one()
+            connection.execute(insert(pictures).values(drawing_id=drawing_id, png=answer.png))
             connection.execute(
                 insert(digits),
                 [
@@ -187,6 +188,7 @@ class DrawingStore:
         with self._writing() as connection:
             mine = select(drawings.c.id).where(drawings.c.session_id == session_id)
             connection.execute(delete(digits).where(digits.c.drawing_id.in_(mine)))
+            connection.execute(delete(pictures).where(pictures.c.drawing_id.in_(mine)))
             return connection.execute(delete(drawings).where(drawings.c.session_id == session_id)).rowcount
 
     def set_paused(self, paused: bool) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, case, false, func, select
 
 from mnist_core.config import NUM_CLASSES
-from mnist_core.drawings.schema import digits, drawings
+from mnist_core.drawings.schema import digits, drawings, pictures
 
 MOST_CONFUSED = 5
 
@@ -84,11 +84,18 @@ def summarize(connection: Connection, round_id: int, latest: int) -> WallSummary
         .limit(MOST_CONFUSED)
     ).all()
 
-    newest = connection.execute(
-        select(drawings.c.id, drawings.c.png, drawings.c.model_text, drawings.c.labels)
+    # The newest ids first, then their pictures: joining first would read every picture in the round.
+    newest_ids = (
+        select(drawings.c.id, drawings.c.model_text, drawings.c.labels)
         .where(shown)
         .order_by(drawings.c.id.desc())
         .limit(latest)
+        .subquery()
+    )
+    newest = connection.execute(
+        select(newest_ids.c.id, pictures.c.png, newest_ids.c.model_text, newest_ids.c.labels)
+        .join(pictures, pictures.c.drawing_id == newest_ids.c.id)
+        .order_by(newest_ids.c.id.desc())
     ).all()
     return WallSummary(
         round_id=round_id,
