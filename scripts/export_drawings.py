@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         check_out_folder(args.out)
         store = open_store()
         if args.round is not None and args.round not in {r.id for r in store.rounds()}:
-            raise ValueError(f"there is no round {args.round}: rounds go from 1 to {store.current_round().id}")
+            raise ValueError(f"there is no round {args.round}: the latest is round {store.current_round().id}")
         rows = list(store.export(round_id=args.round, include_hidden=args.include_hidden))
         if not rows:
             which = f"round {args.round}" if args.round is not None else "the database"
