@@ -75,8 +75,12 @@ class DrawingStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
-        with plain_errors(self.engine.url), self.engine.connect() as connection, connection.begin():
-            yield connection
+        """A read transaction that sees one snapshot throughout, so that the wall's figures agree."""
+        with plain_errors(self.engine.url), self.engine.connect() as connection:
+            if self.engine.dialect.name == "postgresql":  # SQLite's transactions always are snapshots
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:

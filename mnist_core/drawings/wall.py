@@ -62,27 +62,24 @@ def summarize(connection: Connection, round_id: int, latest: int) -> WallSummary
     confirmed = func.sum(case((drawings.c.labels == drawings.c.model_text, 1), else_=0))
     total, confirmed_count = connection.execute(select(func.count(), confirmed).where(shown)).one()
 
-    shown_digits = (
-        select(digits.c.label, digits.c.predicted)
+    # One count per (person's digit, model's digit): at most 100 rows, from which both the
+    # accuracy per digit and the most confused pairs follow.
+    pairs = connection.execute(
+        select(digits.c.label, digits.c.predicted, func.count())
         .join(drawings, digits.c.drawing_id == drawings.c.id)
         .where(shown)
-        .subquery()
-    )
-    right = func.sum(case((shown_digits.c.label == shown_digits.c.predicted, 1), else_=0))
-    counts = dict.fromkeys(range(NUM_CLASSES), (0, 0))
-    for label, count, right_count in connection.execute(
-        select(shown_digits.c.label, func.count(), right).group_by(shown_digits.c.label)
-    ):
-        counts[label] = (count, int(right_count))
-
-    pair_count = func.count().label("pair_count")
-    confused = connection.execute(
-        select(shown_digits.c.label, shown_digits.c.predicted, pair_count)
-        .where(shown_digits.c.label != shown_digits.c.predicted)
-        .group_by(shown_digits.c.label, shown_digits.c.predicted)
-        .order_by(pair_count.desc(), shown_digits.c.label, shown_digits.c.predicted)
-        .limit(MOST_CONFUSED)
+        .group_by(digits.c.label, digits.c.predicted)
     ).all()
+    per_digit = [
+        DigitAccuracy(
+            digit,
+            sum(count for label, _, count in pairs if label == digit),
+            sum(count for label, predicted, count in pairs if label == predicted == digit),
+        )
+        for digit in range(NUM_CLASSES)
+    ]
+    mistakes = sorted((-count, label, predicted) for label, predicted, count in pairs if label != predicted)
+    confused = [Confusion(label, predicted, -negative) for negative, label, predicted in mistakes[:MOST_CONFUSED]]
 
     # The newest ids first, then their pictures: joining first would read every picture in the round.
     newest_ids = (
@@ -101,8 +98,8 @@ def summarize(connection: Connection, round_id: int, latest: int) -> WallSummary
         round_id=round_id,
         drawings=total,
         confirmed_share=(confirmed_count or 0) / total if total else 0.0,
-        per_digit=[DigitAccuracy(label, *counts[label]) for label in range(NUM_CLASSES)],
-        confused=[Confusion(*row) for row in confused],
+        per_digit=per_digit,
+        confused=confused,
         latest=[
             WallDrawing(id, png, model_text, labels, labels == model_text) for id, png, model_text, labels in newest
         ],
