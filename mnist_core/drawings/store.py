@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, false, func, insert, select, update
 
 from mnist_core.config import IMAGE_SIZE
-from mnist_core.drawings.answers import check_answer
+from mnist_core.drawings.answers import Answer, check_answer
 from mnist_core.drawings.engine import (
     BUSY_TIMEOUT_SECONDS,
     UNAVAILABLE_MESSAGE,
@@ -22,6 +22,7 @@ from mnist_core.drawings.engine import (
     plain_errors,
     resolve_url,
 )
+from mnist_core.drawings.group_commit import GroupCommit
 from mnist_core.drawings.schema import (
     PAUSED_SETTING,
     NewerSchemaError,
@@ -72,6 +73,7 @@ class DrawingStore:
         # than on SQLite's busy handler, which sleeps up to 100 ms between tries; the busy timeout
         # still covers writers in other processes. PostgreSQL takes concurrent writes as they come.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._answers = GroupCommit(self._write_answers)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -119,38 +121,54 @@ class DrawingStore:
         wrong; AnswersPaused while answers are paused; StoreUnavailable if the database fails.
         """
         answer = check_answer(session_id, model_name, drawing_png, digits_read, labels)
+        return self._answers.submit(answer)
+
+    def _write_answers(self, answers: list[Answer]) -> list[int]:
+        """The answers queued at one moment, in one transaction -> their drawing ids, in order."""
         with self._writing() as connection:
             if self._paused(connection):
                 raise AnswersPaused("answers are paused for the moment: this one was not saved")
-            drawing_id = connection.execute(
-                insert(drawings)
-                .values(
-                    session_id=answer.session_id,
-                    round_id=select(func.max(rounds.c.id)).scalar_subquery(),
-                    created_at=utc_now(),
-                    model_name=answer.model_name,
-                    hidden=False,
-                    labels=answer.labels,
-                    model_text=answer.model_text,
+            round_id = connection.execute(select(func.max(rounds.c.id))).scalar_one()
+            created_at = utc_now()
+            drawing_ids = (
+                connection.execute(
+                    insert(drawings).returning(drawings.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "session_id": answer.session_id,
+                            "round_id": round_id,
+                            "created_at": created_at,
+                            "model_name": answer.model_name,
+                            "hidden": False,
+                            "labels": answer.labels,
+                            "model_text": answer.model_text,
+                        }
+                        for answer in answers
+                    ],
                 )
-                .returning(drawings.c.id)
-            ).scalar_one()
-            connection.execute(insert(pictures).values(drawing_id=drawing_id, png=answer.png))
+                .scalars()
+                .all()
+            )
+            connection.execute(
+                insert(pictures),
+                [{"drawing_id": id, "png": answer.png} for id, answer in zip(drawing_ids, answers, strict=True)],
+            )
             connection.execute(
                 insert(digits),
                 [
                     {
-                        "drawing_id": drawing_id,
+                        "drawing_id": id,
                         "position": row.position,
                         "model_input": row.model_input,
                         "label": row.label,
                         "predicted": row.predicted,
                         "confidence": row.confidence,
                     }
+                    for id, answer in zip(drawing_ids, answers, strict=True)
                     for row in answer.digits
                 ],
             )
-        return drawing_id
+        return drawing_ids
 
     def answers_in_last(self, session_id: str, seconds: float) -> int:
         """How many answers this session gave in the last `seconds` (for a rate limit)."""
