@@ -98,8 +98,8 @@ class DrawingStore:
             if self._write_lock is not None:
                 self._write_lock.release()
 
-    def prepare_schema(self) -> None:
-        """Create or upgrade the tables (open_store does); StoreUnavailable if the database is newer."""
+    def _prepare_schema(self) -> None:
+        """Create or upgrade the tables; StoreUnavailable if the database is newer than the code."""
         try:
             with self._writing() as connection:
                 prepare(connection)
@@ -117,8 +117,9 @@ class DrawingStore:
         model_input uint8 (28, 28), or float32 (28, 28) in [0, 1] as DigitReading.model_input;
         predicted an int 0-9; confidence a float in [0, 1];
         labels: the person's answer, one character 0-9 per digit ("47").
-        The answer is on disk when this returns. ValueError (nothing stored) if an argument is
-        wrong; AnswersPaused while answers are paused; StoreUnavailable if the database fails.
+        The answer is committed when this returns (with the others given at that moment: group
+        commit), so it survives the app being killed. ValueError (nothing stored) if an argument
+        is wrong; AnswersPaused while answers are paused; StoreUnavailable if the database fails.
         """
         answer = check_answer(session_id, model_name, drawing_png, digits_read, labels)
         return self._answers.submit(answer)
@@ -200,10 +201,8 @@ class DrawingStore:
     def hide(self, drawing_id: int, hidden: bool = True) -> bool:
         """Keep a drawing off the wall and out of exports (hidden=False shows it again); False if no such drawing."""
         with self._writing() as connection:
-            return (
-                connection.execute(update(drawings).where(drawings.c.id == drawing_id).values(hidden=hidden)).rowcount
-                > 0
-            )
+            found = connection.execute(update(drawings).where(drawings.c.id == drawing_id).values(hidden=hidden))
+            return found.rowcount > 0
 
     def forget_session(self, session_id: str) -> int:
         """Delete every answer of one browser session ("forget my drawings") -> how many drawings."""
@@ -290,7 +289,7 @@ def open_store(url: str | None = None) -> DrawingStore:
         if store is None:
             store = DrawingStore(make_engine(resolved))
             try:
-                store.prepare_schema()
+                store._prepare_schema()
             except StoreUnavailable:
                 store.engine.dispose()
                 raise
