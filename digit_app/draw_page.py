@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from digit_app import canvas
+from digit_app.answers import answer_controls_ui, answer_note_ui, forget_my_drawings_ui
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
 from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
@@ -29,6 +30,7 @@ def draw_page() -> None:
     except (FileNotFoundError, ValueError) as error:
         st.error(str(error))
     else:
+        answer_note_ui()
         brush, canvas_key = canvas.drawing_controls_ui()
         draw_and_read_ui(predictor, brush, canvas_key)
         upload_ui(predictor)
@@ -55,6 +57,9 @@ def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
             return
     with answer_box:
         answer_ui(reading)
+    with drawing_column:
+        answer_controls_ui(reading, predictor.folder.name, canvas_key)
+        forget_my_drawings_ui()
     with details_column:
         details_ui(reading)
 
