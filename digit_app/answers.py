@@ -8,8 +8,7 @@ import numpy as np
 import streamlit as st
 
 from digit_app.store import drawings_store
-from mnist_core import display
-from mnist_core.drawings_db import StoreUnavailable
+from mnist_core.drawings import AnswersPaused, StoreUnavailable, drawing_png
 from mnist_core.predictor import EMPTY, Reading
 
 MAX_ANSWERS_PER_MINUTE = 30  # faster than a person draws: a script, or a stuck finger
@@ -22,14 +21,14 @@ def visitor_id() -> str:
     return st.session_state.setdefault("visitor_id", uuid.uuid4().hex)
 
 
-def answer_controls_ui(reading: Reading | None, model_name: str, canvas_key: str) -> None:
+def answer_controls_ui(drawing: np.ndarray | None, reading: Reading | None, model_name: str, canvas_key: str) -> None:
     """`Right`, or the digit(s) really drawn; nothing is stored until the person answers."""
     if reading is None or reading.status == EMPTY:
         return
     with st.container(key="answer_controls"):
         st.caption("Was it right? Nothing is kept unless you answer; answers go on the wall.")
         if st.button("Right", type="primary", icon=":material/check:", key=f"right-{canvas_key}"):
-            save_answer(reading, reading.text, model_name)
+            save_answer(drawing, reading, reading.text, model_name)
         if len(reading.digits) == 1:
             correction = st.pills("No, it was", DIGIT_OPTIONS, key=f"correction-{canvas_key}")
         else:
@@ -38,28 +37,25 @@ def answer_controls_ui(reading: Reading | None, model_name: str, canvas_key: str
                 key=f"correction-{canvas_key}", help="Digits only, one for each box on the right, then Enter",
             )
         if correction:
-            save_answer(reading, correction.strip(), model_name)
+            save_answer(drawing, reading, correction.strip(), model_name)
 
 
-def save_answer(reading: Reading, labels: str, model_name: str) -> None:
+def save_answer(drawing: np.ndarray, reading: Reading, labels: str, model_name: str) -> None:
     """Store the answer and start a new canvas; on any refusal, say why and store nothing."""
     try:
         store = drawings_store()
-        if store.is_paused():
-            st.info("The presenter has paused answers for a moment: keep drawing, answer again soon.")
-            return
         if store.answers_in_last(visitor_id(), seconds=60) >= MAX_ANSWERS_PER_MINUTE:
             st.warning(f"More than {MAX_ANSWERS_PER_MINUTE} answers in a minute: take a breath, then answer again.")
             return
         store.add_answer(
-            session_id=visitor_id(),
-            model_name=model_name,
-            drawing_png=display.png_bytes(display.drawing_thumbnail(reading.ink)),
-            digits=[(model_input_bytes(d.model_input), d.digit, d.confidence) for d in reading.digits],
-            labels=labels,
+            visitor_id(), model_name, drawing_png(drawing),
+            [(digit.model_input, digit.digit, digit.confidence) for digit in reading.digits], labels,
         )
+    except AnswersPaused:
+        st.info("The presenter has paused answers for a moment: keep drawing, and answer again soon.")
+        return
     except StoreUnavailable as error:
-        st.warning(f"{error} Reading your drawings still works.")
+        st.warning(f"{error}. Reading your drawings still works.")
         return
     except ValueError as error:  # a label outside 0-9, the wrong number of digits, ...
         st.error(str(error))
@@ -69,11 +65,6 @@ def save_answer(reading: Reading, labels: str, model_name: str) -> None:
     state[ANSWER_NOTE_KEY] = "Right! On the wall." if labels == reading.text else f"Thanks: {labels}, on the wall."
     state.canvas_round = state.get("canvas_round", 0) + 1  # a new, empty canvas for the next digit
     st.rerun(scope="app")
-
-
-def model_input_bytes(model_input: np.ndarray) -> np.ndarray:
-    """float32 (28, 28) in [0, 1] -> uint8 (28, 28), as MNIST stores its digits."""
-    return (np.clip(model_input, 0, 1) * 255).round().astype(np.uint8)
 
 
 def answer_note_ui() -> None:

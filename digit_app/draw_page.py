@@ -58,7 +58,7 @@ def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
     with answer_box:
         answer_ui(reading)
     with drawing_column:
-        answer_controls_ui(reading, predictor.folder.name, canvas_key)
+        answer_controls_ui(drawing, reading, predictor.folder.name, canvas_key)
         forget_my_drawings_ui()
     with details_column:
         details_ui(reading)

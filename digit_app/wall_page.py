@@ -10,7 +10,7 @@ import os
 import streamlit as st
 
 from digit_app.store import drawings_store
-from mnist_core.drawings_db import StoreUnavailable
+from mnist_core.drawings import StoreUnavailable, WallSummary
 
 PASSCODE_ENV = "PRESENTER_PASSCODE"
 PUBLIC_URL_ENV = "PUBLIC_URL"
@@ -56,27 +56,28 @@ def live_wall_ui() -> None:
         return
     drawings, right = st.columns(2)
     drawings.metric("Drawings", f"{summary.drawings:,}", help=f"In round {summary.round_id}")
-    right.metric("Model right", "–" if summary.model_right is None else f"{summary.model_right:.0%}",
+    right.metric("Model right", f"{summary.confirmed_share:.0%}" if summary.drawings else "–",
                  help="Share of answers that confirmed the model's reading")
     st.html(per_digit_html(summary) + latest_html(summary))
 
 
-def per_digit_html(summary) -> str:
+def per_digit_html(summary: WallSummary) -> str:
     """Accuracy per drawn digit as a row of bars, and the most confused pairs, as HTML (no chart to rebuild)."""
     cells = []
-    for digit, count, right in summary.per_digit:
+    for accuracy in summary.per_digit:
+        digit, count, right = accuracy.label, accuracy.count, accuracy.right
         share = right / count if count else 0.0
         cells.append(
             f'<div class="wall-digit" title="{digit}: {right} of {count} read right">'
             f'<div class="wall-bar"><div style="height:{100 * share:.0f}%"></div></div>'
             f"<b>{digit}</b><span>{f'{share:.0%}' if count else '–'}</span></div>"
         )
-    pairs = " · ".join(f"{true} read as {predicted}: {count}" for true, predicted, count in summary.confused_pairs)
+    pairs = " · ".join(f"{pair.label} read as {pair.predicted}: {pair.count}" for pair in summary.confused)
     confused = f'<p class="wall-confused">Most confused: {pairs}</p>' if pairs else ""
     return f'<div class="wall-digits">{"".join(cells)}</div>{confused}'
 
 
-def latest_html(summary) -> str:
+def latest_html(summary: WallSummary) -> str:
     """The latest drawings as thumbnails with the model's answer, ✓ or ✗."""
     tiles = []
     for drawing in summary.latest:
@@ -126,15 +127,15 @@ def presenter_controls_ui() -> None:
         paused = store.is_paused()
         new_round, pause = st.columns(2)
         if new_round.button("Start a new round", icon=":material/restart_alt:"):
-            st.toast(f"Round {store.start_round()} started: the wall counts from now.")
+            st.toast(f"Round {store.start_round().id} started: the wall counts from now.")
         if pause.toggle("Pause answers", value=paused) != paused:
             store.set_paused(not paused)
             st.rerun()
         hide = st.number_input("Hide drawing number", min_value=1, step=1, value=None,
                                help="The number under a drawing on the wall; it is never shown again")
         if hide is not None and st.button("Hide it", icon=":material/visibility_off:"):
-            store.hide(int(hide))
-            st.toast(f"Drawing {int(hide)} hidden.")
+            found = store.hide(int(hide))
+            st.toast(f"Drawing {int(hide)} hidden." if found else f"There is no drawing {int(hide)}.")
     except StoreUnavailable as error:
         st.warning(str(error))
     except ValueError as error:

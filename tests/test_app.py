@@ -8,35 +8,13 @@ import shutil
 
 import numpy as np
 import pytest
+from app_support import metric_values, run_app
 from conftest import DRAWN_STROKES, stroke_canvas
-from streamlit.testing.v1 import AppTest
 
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR, MODELS_DIR_ENV
 from mnist_core.display import drawing_with_boxes, pixel_grid
 from mnist_core.segment import Box
 from mnist_core.synthetic import render
-
-
-def run_app(drawing=None, sidebar_tab: str | None = None) -> AppTest:
-    """Run app.main() with the canvas returning `drawing` (None = a blank canvas), with the
-    sidebar's `sidebar_tab` open (default: the first). A browser draws on the real canvas in
-    test_browser_app.py; here the page around it is tested, without a browser."""
-
-    def page(drawing):
-        import app
-        from digit_app import canvas
-
-        canvas.canvas_ui = lambda brush, key: drawing
-        app.main()
-
-    test = AppTest.from_function(page, args=(drawing,), default_timeout=120)
-    if sidebar_tab:
-        test.session_state["sidebar_tab"] = sidebar_tab
-    return test.run()
-
-
-def metric_values(test: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in test.metric}
 
 
 def seven_drawing() -> np.ndarray:
