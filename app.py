@@ -19,8 +19,8 @@ def main() -> None:
     apply_workarounds()
     page_style_ui()
     pages = [
-        st.Page(draw_page, title="Draw", icon="✏️", url_path="draw", default=True),
-        st.Page(wall_page, title="Wall", icon="🖼️", url_path="wall"),
+        st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+        st.Page(wall_page, title="Wall", icon=":material/co_present:", url_path="wall"),
     ]
     st.navigation(pages).run()
 

@@ -57,10 +57,10 @@ def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
             return
     with answer_box:
         answer_ui(reading)
-    with drawing_column:
+    with details_column:
+        # First on the right: on a desktop in view beside the canvas, on a phone right under it.
         answer_controls_ui(drawing, reading, predictor.folder.name, canvas_key)
         forget_my_drawings_ui()
-    with details_column:
         details_ui(reading)
 
 

@@ -19,6 +19,7 @@ LATEST_SHOWN = 24
 
 
 def wall_page() -> None:
+    st.title("✏️ Draw a digit: the room")
     join_column, numbers_column = st.columns([1, 3], gap="large", vertical_alignment="center")
     with join_column:
         join_ui()
@@ -30,7 +31,8 @@ def wall_page() -> None:
 def join_ui() -> None:
     """A QR code of the app's address, to draw on a phone."""
     address = os.environ.get(PUBLIC_URL_ENV) or drawing_address()
-    st.html(f'<div class="wall-join">{qr_svg(address)}<p>Draw on your phone</p><code>{html.escape(address)}</code></div>')
+    st.html(f'<div class="wall-join"><img src="{qr_image(address)}" alt="QR code of {html.escape(address)}">'
+            f'<p>Draw on your phone</p><code>{html.escape(address)}</code></div>')
 
 
 def drawing_address() -> str:
@@ -40,10 +42,11 @@ def drawing_address() -> str:
 
 
 @st.cache_data(show_spinner=False)
-def qr_svg(address: str) -> str:
+def qr_image(address: str) -> str:
+    """A QR code of the address, as an SVG data URI (st.html keeps images, not inline SVG)."""
     import segno
 
-    return segno.make(address, error="m").svg_inline(scale=6, dark="#111", light="#fff")
+    return segno.make(address, error="m").svg_data_uri(scale=8, dark="#111", light="#fff", border=2)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
