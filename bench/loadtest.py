@@ -1149,11 +1149,14 @@ class UploadOutcome:
     """How the page answered one upload."""
 
     file: str
+    sent_at: float = 0.0  # perf_counter when the upload started
     # Upload started -> its rerun's script_finished, also when that came after answer_within.
     seconds: float | None = None
     answered_in_time: bool = False
     answer: str | None = None  # the "Prediction for the upload" metric
     error_alerts: list[str] = field(default_factory=list)
+    # Every alert in the expander ("error: ...", "info: ..."): what the visitor reads there.
+    alerts: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
     failure: str = ""  # refused by the server, dropped socket, still running at the end
 
@@ -1165,7 +1168,7 @@ class UploadOutcome:
 
 async def upload_and_read(tab: UploaderTab, file: FileToUpload, timeout: float, outcome: UploadOutcome) -> None:
     """Upload the file in this tab and fill in the outcome (also when the caller stopped waiting)."""
-    started = time.perf_counter()
+    outcome.sent_at = time.perf_counter()
     try:
         result = await tab.upload(file, timeout)
     except UploadError as error:
@@ -1177,10 +1180,11 @@ async def upload_and_read(tab: UploaderTab, file: FileToUpload, timeout: float, 
     except RunTimeoutError:
         outcome.failure = f"no answer within {timeout:.0f} s"
         return
-    outcome.seconds = time.perf_counter() - started
+    outcome.seconds = time.perf_counter() - outcome.sent_at
     values = result.metric_values(UPLOAD_PREDICTION_LABEL)
     outcome.answer = values[-1].strip() if values else None
     outcome.error_alerts = list(result.error_alerts)
+    outcome.alerts = result.alerts(under=result.expander_path(UPLOAD_EXPANDER_LABEL))
     outcome.exceptions = _exception_texts(result)
 
 
@@ -1213,9 +1217,10 @@ async def hostile_uploader(
                     continue
             outcome = UploadOutcome(file.name)
             outcomes.append(outcome)
-            until_the_end = max(1.0, stop_at - time.perf_counter())
-            attempt = asyncio.create_task(upload_and_read(tab, file, until_the_end, outcome))
-            done, _pending = await asyncio.wait({attempt}, timeout=answer_within)
+            until_the_end = max(0.0, stop_at - time.perf_counter())
+            # The run is never abandoned for taking long: the load's end cancels it.
+            attempt = asyncio.create_task(upload_and_read(tab, file, until_the_end + answer_within, outcome))
+            done, _pending = await asyncio.wait({attempt}, timeout=min(answer_within, until_the_end))
             if done:
                 outcome.answered_in_time = outcome.seconds is not None
                 if outcome.failure:  # the tab is out of step with the server: reload
@@ -1240,7 +1245,7 @@ async def hostile_uploader(
             await tab.session.close()
     for outcome in outcomes:
         if outcome.seconds is None and not outcome.failure:
-            outcome.failure = "still running when the load ended"
+            outcome.failure = f"no answer after {stop_at - outcome.sent_at:.0f} s, when the load ended"
 
 
 def summarize_uploads(files: list[FileToUpload], outcomes: list[UploadOutcome], answer_within: float) -> list[dict[str, Any]]:
@@ -1250,14 +1255,14 @@ def summarize_uploads(files: list[FileToUpload], outcomes: list[UploadOutcome], 
         mine = [outcome for outcome in outcomes if outcome.file == file.name]
         shown = Counter()
         for outcome in mine:
-            if outcome.error_alerts:
-                shown.update(f"st.error: {text}" for text in outcome.error_alerts)
+            if outcome.failure:
+                shown[outcome.failure] += 1
             elif outcome.answer is not None:
                 shown[f"{UPLOAD_PREDICTION_LABEL}: {outcome.answer}"] += 1
-            elif outcome.failure:
-                shown[outcome.failure] += 1
+            elif outcome.alerts:
+                shown.update(outcome.alerts)
             else:
-                shown["neither an answer nor an error"] += 1
+                shown["neither an answer nor a message"] += 1
         rows.append(
             {
                 "file": file.name,

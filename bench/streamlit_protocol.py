@@ -228,14 +228,28 @@ class RunResult:
             if element.WhichOneof("type") == "metric" and element.metric.label == label
         ]
 
+    def expander_path(self, label: str) -> tuple[int, ...]:
+        """Where the st.expander with this label is: its contents' paths start with it."""
+        for path, block in sorted(self.blocks.items()):
+            if block.WhichOneof("type") == "expandable" and block.expandable.label == label:
+                return path
+        raise LookupError(f"no expander {label!r} on the page")
+
     def expander_id(self, label: str) -> str:
         """The widget id of the stateful st.expander with this label; LookupError if none."""
-        for _path, block in sorted(self.blocks.items()):
-            if block.WhichOneof("type") == "expandable" and block.expandable.label == label:
-                if not block.expandable.id:
-                    raise LookupError(f"the expander {label!r} has no state (no key or on_change)")
-                return block.expandable.id
-        raise LookupError(f"no expander {label!r} on the page")
+        expandable = self.blocks[self.expander_path(label)].expandable
+        if not expandable.id:
+            raise LookupError(f"the expander {label!r} has no state (no key or on_change)")
+        return expandable.id
+
+    def alerts(self, under: tuple[int, ...] = ()) -> list[str]:
+        """The st.error/warning/info/success boxes on the page (or inside the block at `under`),
+        in page order, as "error: text"."""
+        return [
+            f"{element.alert.Format.Name(element.alert.format).lower()}: {element.alert.body}"
+            for path, element in sorted(self.page.items())
+            if path[: len(under)] == under and element.WhichOneof("type") == "alert"
+        ]
 
     def widget(self, kind: str, label: str) -> Any:
         """The first element of this kind ("file_uploader", "button", ...) with this label, as
