@@ -1243,9 +1243,12 @@ async def hostile_uploader(
             await left_tab.session.close()
         if tab is not None:
             await tab.session.close()
+    ended = time.perf_counter()
+    # An upload whose task had not started yet when the load ended was never sent.
+    outcomes[:] = [outcome for outcome in outcomes if outcome.sent_at or outcome.failure]
     for outcome in outcomes:
         if outcome.seconds is None and not outcome.failure:
-            outcome.failure = f"no answer after {stop_at - outcome.sent_at:.0f} s, when the load ended"
+            outcome.failure = f"no answer after {ended - outcome.sent_at:.0f} s, when the load ended"
 
 
 def summarize_uploads(files: list[FileToUpload], outcomes: list[UploadOutcome], answer_within: float) -> list[dict[str, Any]]:
