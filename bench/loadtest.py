@@ -26,13 +26,20 @@ Each answer is checked three ways:
            time, or the socket dropped.
 
 Modes (see --help): a load run, ``--compare`` two scripts, ``--bad-input``,
-``--capture-fixture``, ``--write-digits``.
+``--hostile-uploads``, ``--capture-fixture``, ``--write-digits``.
+
+``--hostile-uploads`` runs the load twice in one server: the users alone, then
+the same users while one more visitor uploads files through the page's
+st.file_uploader in a loop (a real digit PNG, then files that are small but
+costly or malformed to decode), and reports stroke latency side by side and
+how each upload was answered.
 
 Examples::
 
     python bench/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
     python bench/loadtest.py --compare app.py bench/pages/bare_canvas.py --users 5
     python bench/loadtest.py --start-server app.py --bad-input
+    python bench/loadtest.py --start-server app.py --users 20 --duration 60 --hostile-uploads
 """
 
 from __future__ import annotations
@@ -42,12 +49,15 @@ import asyncio
 import base64
 import dataclasses
 import io
+import itertools
 import json
 import re
 import resource
+import struct
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,6 +68,7 @@ import numpy as np
 from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import UploadedFileInfo
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -69,7 +80,10 @@ from bench.streamlit_protocol import (
     RunResult,
     RunTimeoutError,
     StreamlitSession,
+    UploadError,
+    bool_state,
     component_state,
+    file_uploader_state,
 )
 from bench.strokes import DIGIT_STROKES, on_canvas
 from mnist_core.config import (
@@ -668,8 +682,13 @@ async def run_load(
     drawings: list[Drawing],
     server_pid: int | None = None,
     settle_seconds: float = 3.0,
+    alongside: Callable[[float], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Calibrate, run `users` simulated users for `duration` s, summarise."""
+    """Calibrate, run `users` simulated users for `duration` s, summarise.
+
+    ``alongside(stop_at)``, when given, runs next to the users in each round (another kind of
+    visitor, e.g. hostile_uploader) and must return by stop_at.
+    """
     memory = MemorySampler(server_pid)
     memory_before = memory.sample()
     solo_answers = await calibrate(settings, template, drawings)
@@ -700,7 +719,8 @@ async def run_load(
                     record=record,
                 )
                 for user in range(settings.users)
-            )
+            ),
+            *([alongside(stop_at)] if alongside else []),
         )
         elapsed += time.perf_counter() - started
         if round_index < settings.rounds - 1 and server_pid:
@@ -971,6 +991,333 @@ async def run_bad_input(
 
 
 # --------------------------------------------------------------------------
+# Uploads: a visitor sending hostile files while the others draw
+# --------------------------------------------------------------------------
+
+# What digit_app/draw_page.py's upload_ui shows: the uploader sits in a stateful expander and is
+# built only when the expander is open; a read upload is an st.metric, a refused one an st.error.
+UPLOAD_EXPANDER_LABEL = "Or upload a photo or scan of handwritten digits"
+UPLOADER_LABEL = "PNG, JPEG, BMP or WebP"
+UPLOAD_PREDICTION_LABEL = "Prediction for the upload"
+# A hostile upload that has not answered in time keeps running on the server (a script run
+# cannot be interrupted in C code); the visitor reloads the page and goes on. At most this many
+# such runs are left behind at once, then the visitor waits for one to end: one visitor's worth
+# of load, and a bounded amount of memory on a shared machine.
+MAX_UPLOADS_LEFT_RUNNING = 1
+# What an error shown to a visitor must never contain: a traceback, a Python repr.
+LEAK_MARKERS = ("Traceback", "object at 0x", "<")
+
+
+@dataclass(frozen=True)
+class FileToUpload:
+    name: str
+    description: str
+    data: bytes
+    content_type: str
+    digit: int | None = None  # what a real drawing must read as; None for a hostile file
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each JPEG segment; a scan (SOS) runs to the end of its coded data."""
+    segments, position = [], 2  # after SOI
+    while position < len(data):
+        marker = data[position + 1]
+        if marker == 0xD9:  # EOI
+            segments.append((marker, position, position + 2))
+            break
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        end = position + 2 + length
+        if marker == 0xDA:
+            # Coded data ends at the next marker: 0xFF followed by neither a stuffed 0x00 nor RSTn.
+            while not (data[end] == 0xFF and data[end + 1] != 0x00 and not 0xD0 <= data[end + 1] <= 0xD7):
+                end += 1
+        segments.append((marker, position, end))
+        position = end
+    return segments
+
+
+def progressive_jpeg_scan_bomb(side: int, repeats: int) -> bytes:
+    """A side x side progressive JPEG whose last scan is repeated `repeats` times.
+
+    Each scan is a dozen bytes (a flat image codes as end-of-band runs) but makes the decoder
+    walk every block of the image again: libjpeg warns about the bogus progression and goes on.
+    """
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 255).save(buffer, format="JPEG", progressive=True)
+    data = buffer.getvalue()
+    _marker, start, end = [segment for segment in _jpeg_segments(data) if segment[0] == 0xDA][-1]
+    return data[:end] + data[start:end] * repeats + data[end:]
+
+
+def rle8_bmp(width: int, height: int) -> bytes:
+    """An RLE8 BMP whose every row is one pixel then end-of-line.
+
+    Four bytes a row, but Pillow's BMP RLE decoder is Python and pads each row to its width one
+    byte at a time: width x height steps of the interpreter.
+    """
+    rows = (b"\x01\xff" + b"\x00\x00") * height  # a run of 1 pixel of colour 255, end of line
+    pixels = rows + b"\x00\x01"  # end of bitmap
+    palette = b"".join(bytes((value, value, value, 0)) for value in range(256))
+    pixel_offset = 14 + 40 + len(palette)
+    file_header = b"BM" + struct.pack("<IHHI", pixel_offset + len(pixels), 0, 0, pixel_offset)
+    # BITMAPINFOHEADER: size, width, height (bottom-up), planes, bits, compression 1 = RLE8,
+    # image size, resolution x/y, colours used, important colours.
+    info_header = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 256, 0)
+    return file_header + info_header + palette + pixels
+
+
+def _encoded(image: Image.Image, image_format: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def hostile_files() -> list[FileToUpload]:
+    """Small files (under the app's 5 MB upload limit) that are costly or malformed to decode.
+
+    Their sizes stay under the pipeline's 40-megapixel limit, so only a decoder's own limits (or
+    a time limit around it) stop them.
+    """
+    mostly_black = np.zeros((6000, 6000), np.uint8)
+    cv2.line(mostly_black, (2000, 1000), (4000, 5000), 255, 200)
+    ramp_16_bit = np.tile(np.linspace(0, 65535, 3000).astype(np.uint16), (3000, 1))
+    white = Image.new("RGB", (5000, 5000), "white")
+    garbage = np.random.default_rng(39).bytes(200_000)
+    scans = 5000
+    # Roughly cheapest first, so that a short load still sees the quick refusals before the slow ones.
+    return [
+        FileToUpload("garbage.png", "200 KB of random bytes named .png", garbage, "image/png"),
+        FileToUpload(
+            "deep.png", "16-bit PNG 3000x3000, a grey ramp", _encoded(Image.fromarray(ramp_16_bit), "PNG"), "image/png"
+        ),
+        FileToUpload("big.webp", "lossless WebP 5000x5000, white", _encoded(white, "WEBP", lossless=True), "image/webp"),
+        FileToUpload("rle.bmp", "RLE8 BMP 6000x6600, one pixel then end-of-line a row", rle8_bmp(6000, 6600), "image/bmp"),
+        FileToUpload(
+            "huge.png", "PNG 6000x6000 (36 MP), black with one stroke", _encoded(Image.fromarray(mostly_black), "PNG"),
+            "image/png",
+        ),
+        FileToUpload(
+            "scan_bomb.jpg",
+            f"progressive JPEG 3000x3000, its last scan repeated {scans} times",
+            progressive_jpeg_scan_bomb(3000, scans),
+            "image/jpeg",
+        ),
+    ]
+
+
+def digit_upload(digit: int, style: CanvasStyle) -> FileToUpload:
+    """A real upload: the PNG of a drawn digit, as a visitor might save and upload it."""
+    return FileToUpload(f"digit-{digit}.png", f"PNG of a drawn {digit}", render_digit_png(digit, style), "image/png", digit)
+
+
+@dataclass
+class UploaderTab:
+    """A tab with the upload expander open, uploading one file after another like a visitor."""
+
+    session: StreamlitSession
+    expander_id: str
+    uploader_id: str
+    uploaded: UploadedFileInfo | None = None
+
+    @classmethod
+    async def open(cls, url: str, template: CanvasTemplate, timeout: float) -> UploaderTab:
+        """Load the page and open the expander (a rerun: only then does the page build the uploader)."""
+        session, page = await open_page(url, template, timeout)
+        try:
+            expander_id = page.expander_id(UPLOAD_EXPANDER_LABEL)
+            page = await session.rerun([bool_state(expander_id, True)], timeout=timeout)
+            return cls(session, expander_id, page.widget("file_uploader", UPLOADER_LABEL).id)
+        except BaseException:
+            await session.close()
+            raise
+
+    async def upload(self, file: FileToUpload, timeout: float) -> RunResult:
+        """Put the file in the uploader (the previous one is deleted, as the uploader does when a
+        file replaces another) and wait for the rerun that reads it."""
+        if self.uploaded is not None:
+            await self.session.delete_file(self.uploaded, timeout=timeout)
+            self.uploaded = None
+        self.uploaded = await self.session.upload_file(file.name, file.data, file.content_type, timeout=timeout)
+        return await self.session.rerun(
+            [bool_state(self.expander_id, True), file_uploader_state(self.uploader_id, [self.uploaded])],
+            timeout=timeout,
+        )
+
+
+@dataclass
+class UploadOutcome:
+    """How the page answered one upload."""
+
+    file: str
+    sent_at: float = 0.0  # perf_counter when the upload started
+    # Upload started -> its rerun's script_finished, also when that came after answer_within.
+    seconds: float | None = None
+    answered_in_time: bool = False
+    answer: str | None = None  # the "Prediction for the upload" metric
+    error_alerts: list[str] = field(default_factory=list)
+    # Every alert in the expander ("error: ...", "info: ..."): what the visitor reads there.
+    alerts: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    failure: str = ""  # refused by the server, dropped socket, still running at the end
+
+    @property
+    def leaks(self) -> bool:
+        """An exception element, or an error whose text shows a traceback or a Python repr."""
+        return bool(self.exceptions) or any(marker in text for text in self.error_alerts for marker in LEAK_MARKERS)
+
+
+async def upload_and_read(tab: UploaderTab, file: FileToUpload, timeout: float, outcome: UploadOutcome) -> None:
+    """Upload the file in this tab and fill in the outcome (also when the caller stopped waiting)."""
+    outcome.sent_at = time.perf_counter()
+    try:
+        result = await tab.upload(file, timeout)
+    except UploadError as error:
+        outcome.failure = str(error)
+        return
+    except ConnectionClosed:
+        outcome.failure = "dropped socket"
+        return
+    except RunTimeoutError:
+        outcome.failure = f"no answer within {timeout:.0f} s"
+        return
+    outcome.seconds = time.perf_counter() - outcome.sent_at
+    values = result.metric_values(UPLOAD_PREDICTION_LABEL)
+    outcome.answer = values[-1].strip() if values else None
+    outcome.error_alerts = list(result.error_alerts)
+    outcome.alerts = result.alerts(under=result.expander_path(UPLOAD_EXPANDER_LABEL))
+    outcome.exceptions = _exception_texts(result)
+
+
+async def hostile_uploader(
+    settings: LoadSettings,
+    template: CanvasTemplate,
+    files: list[FileToUpload],
+    answer_within: float,
+    stop_at: float,
+    outcomes: list[UploadOutcome],
+) -> None:
+    """One visitor uploading the files in turn until stop_at, in one tab while it answers.
+
+    An upload not answered within `answer_within` s is left running: the visitor reloads the page
+    (a new tab, a new session) and uploads the next file; the outcome still gets the time of the
+    late answer if it comes before stop_at.
+    """
+    tab: UploaderTab | None = None
+    left_running: list[tuple[asyncio.Task[None], UploaderTab]] = []
+    try:
+        for file in itertools.cycle(files):
+            if time.perf_counter() >= stop_at:
+                break
+            if tab is None:
+                try:
+                    tab = await UploaderTab.open(settings.url, template, settings.timeout)
+                except (OSError, InvalidHandshake, ConnectionClosed, RunTimeoutError, LookupError) as error:
+                    outcomes.append(UploadOutcome(file.name, failure=f"page not ready: {type(error).__name__}: {error}"))
+                    await asyncio.sleep(1.0)
+                    continue
+            outcome = UploadOutcome(file.name)
+            outcomes.append(outcome)
+            until_the_end = max(0.0, stop_at - time.perf_counter())
+            # The run is never abandoned for taking long: the load's end cancels it.
+            attempt = asyncio.create_task(upload_and_read(tab, file, until_the_end + answer_within, outcome))
+            done, _pending = await asyncio.wait({attempt}, timeout=min(answer_within, until_the_end))
+            if done:
+                outcome.answered_in_time = outcome.seconds is not None
+                if outcome.failure:  # the tab is out of step with the server: reload
+                    await tab.session.close()
+                    tab = None
+                continue
+            left_running.append((attempt, tab))
+            tab = None
+            while sum(not task.done() for task, _tab in left_running) > MAX_UPLOADS_LEFT_RUNNING:
+                running = {task for task, _tab in left_running if not task.done()}
+                await asyncio.wait(running, timeout=max(0.0, stop_at - time.perf_counter()),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if time.perf_counter() >= stop_at:
+                    break
+    finally:
+        for task, _tab in left_running:
+            task.cancel()
+        await asyncio.gather(*(task for task, _tab in left_running), return_exceptions=True)
+        for _task, left_tab in left_running:
+            await left_tab.session.close()
+        if tab is not None:
+            await tab.session.close()
+    ended = time.perf_counter()
+    # An upload whose task had not started yet when the load ended was never sent.
+    outcomes[:] = [outcome for outcome in outcomes if outcome.sent_at or outcome.failure]
+    for outcome in outcomes:
+        if outcome.seconds is None and not outcome.failure:
+            outcome.failure = f"no answer after {ended - outcome.sent_at:.0f} s, when the load ended"
+
+
+def summarize_uploads(files: list[FileToUpload], outcomes: list[UploadOutcome], answer_within: float) -> list[dict[str, Any]]:
+    """Per file: how often it was sent, how it was answered and how fast."""
+    rows = []
+    for file in files:
+        mine = [outcome for outcome in outcomes if outcome.file == file.name]
+        shown = Counter()
+        for outcome in mine:
+            if outcome.failure:
+                shown[outcome.failure] += 1
+            elif outcome.answer is not None:
+                shown[f"{UPLOAD_PREDICTION_LABEL}: {outcome.answer}"] += 1
+            elif outcome.alerts:
+                shown.update(outcome.alerts)
+            else:
+                shown["neither an answer nor a message"] += 1
+        rows.append(
+            {
+                "file": file.name,
+                "description": file.description,
+                "bytes": len(file.data),
+                "sent": len(mine),
+                "answered_within_s": answer_within,
+                "answered_in_time": sum(outcome.answered_in_time for outcome in mine),
+                "seconds": summary_ms([o.seconds for o in mine if o.seconds is not None]),
+                "shown": dict(shown),
+                "exceptions": sum(len(outcome.exceptions) for outcome in mine),
+                "leaks": sum(outcome.leaks for outcome in mine),
+                "expected_digit": file.digit,
+                "read_right": None if file.digit is None else sum(o.answer == str(file.digit) for o in mine),
+            }
+        )
+    return rows
+
+
+async def run_hostile_uploads(
+    settings: LoadSettings,
+    template: CanvasTemplate,
+    drawings: list[Drawing],
+    style: CanvasStyle,
+    server_pid: int | None = None,
+    answer_within: float = 30.0,
+) -> dict[str, Any]:
+    """The load twice: the users alone (baseline), then the same users while one more visitor
+    uploads a real digit and the hostile files in a loop; stroke latency side by side."""
+    files = [digit_upload(3, style), *hostile_files()]
+    baseline = await run_load(settings, template, drawings, server_pid=server_pid)
+    outcomes: list[UploadOutcome] = []
+
+    async def visitor(stop_at: float) -> None:
+        await hostile_uploader(settings, template, files, answer_within, stop_at, outcomes)
+
+    hostile = await run_load(settings, template, drawings, server_pid=server_pid, alongside=visitor)
+    baseline_p95, hostile_p95 = baseline["latency"]["p95_ms"], hostile["latency"]["p95_ms"]
+    uploads = summarize_uploads(files, outcomes, answer_within)
+    real = uploads[0]
+    return {
+        "baseline": baseline,
+        "hostile": hostile,
+        "uploads": uploads,
+        "p95_ratio": round(hostile_p95 / baseline_p95, 2) if baseline_p95 and hostile_p95 else None,
+        "within_2x_p95": bool(baseline_p95 and hostile_p95 and hostile_p95 <= 2 * baseline_p95),
+        "real_upload_read_right": bool(real["sent"]) and real["read_right"] == real["sent"],
+        "leaks": sum(row["leaks"] for row in uploads),
+    }
+
+
+# --------------------------------------------------------------------------
 # Fixture capture (a real browser)
 # --------------------------------------------------------------------------
 
@@ -1136,6 +1483,36 @@ def format_bad_input(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_hostile_uploads(report: dict[str, Any]) -> str:
+    """The two load columns side by side, then how each upload was answered."""
+    lines = [
+        format_table({"users alone": report["baseline"], "with hostile uploads": report["hostile"]}),
+        "",
+        (
+            f"stroke latency p95 with / without the hostile uploads: {_fmt(report['p95_ratio'])}x "
+            f"(target: at most 2x) -> {'within' if report['within_2x_p95'] else 'NOT within'} 2x"
+        ),
+        "",
+        "Uploads (one visitor, in a loop; time: upload started -> the page's answer):",
+    ]
+    for row in report["uploads"]:
+        times = row["seconds"]
+        timing = (
+            f"{row['answered_in_time']}/{row['sent']} answered within {row['answered_within_s']:g} s; "
+            f"p50 {_fmt(times['p50_ms'])} ms, max {_fmt(times['max_ms'])} ms"
+        )
+        lines.append(f"  {row['file']:<14} {row['bytes'] // 1024:>5} KB  {row['description']}")
+        lines.append(f"  {'':<14} {'':>8}  {timing}; exceptions {row['exceptions']}, traceback/repr leaks {row['leaks']}")
+        for text, count in row["shown"].items():
+            lines.append(f"  {'':<14} {'':>8}  {count} x {text}")
+    lines.append("")
+    lines.append(
+        f"real upload read right: {'yes' if report['real_upload_read_right'] else 'NO'}; "
+        f"replies with an exception or a leaked traceback/repr: {report['leaks']}"
+    )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
@@ -1206,6 +1583,19 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--bad-input",
         action="store_true",
         help="send malformed canvas states and check the session recovers",
+    )
+    modes.add_argument(
+        "--hostile-uploads",
+        action="store_true",
+        help="run the load twice: the users alone, then with one more visitor uploading a real "
+        "digit and hostile files in a loop; stroke latency side by side, how each upload was answered",
+    )
+    modes.add_argument(
+        "--answer-within",
+        type=float,
+        default=30.0,
+        help="with --hostile-uploads: seconds an upload gets before the visitor reloads the page "
+        "and goes on (the upload keeps running on the server)",
     )
     modes.add_argument(
         "--capture-fixture",
@@ -1299,6 +1689,22 @@ async def _main(arguments: argparse.Namespace) -> int:
         if arguments.digits_dir
         else render_digits(style, template)
     )
+
+    if arguments.hostile_uploads:
+
+        async def hostile_uploads_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
+            pid = server.process.pid if server and server.process else arguments.server_pid
+            report = await run_hostile_uploads(
+                settings_for(url), template, drawings, style, pid, arguments.answer_within
+            )
+            if server:
+                report["hostile"]["server_log_errors"] = server.logged_errors()
+                report["server_log"] = str(server.log_path)
+            return report
+
+        report = await _with_server(arguments.start_server, arguments.url, hostile_uploads_job)
+        print(json.dumps(report, indent=2) if arguments.json else format_hostile_uploads(report))
+        return 0 if report["within_2x_p95"] and report["real_upload_read_right"] and not report["leaks"] else 1
 
     async def load_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
         pid = server.process.pid if server and server.process else arguments.server_pid

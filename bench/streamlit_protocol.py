@@ -23,7 +23,15 @@ test can simulate many users without a browser each:
    ``delta`` ... -> ``script_finished`` tagged with the same run id.
 3. Each widget interaction is another ``rerun_script`` carrying the widget's
    new value in ``widget_states``; for a components-v2 widget that is a
-   ``json_value``: ``JSON.stringify`` of the component's whole state dict.
+   ``json_value``: ``JSON.stringify`` of the component's whole state dict; for
+   a stateful ``st.expander`` (a key and ``on_change``) a ``bool_value``: open.
+4. A file goes to an ``st.file_uploader`` in three steps: a ``file_urls_request``
+   BackMsg (a request id, the file names, the session id) answered by a
+   ``file_urls_response`` ForwardMsg with a file id and upload URL per file;
+   an HTTP PUT of multipart form data to that URL (one part, named after the
+   file), with the ``_streamlit_xsrf`` cookie echoed in an ``X-Xsrftoken``
+   header when XSRF protection is on; then a rerun whose widget state for the
+   uploader is a ``file_uploader_state_value`` listing the uploaded files.
 
 Nothing here knows about the canvas or digits: that lives in ``loadtest.py``.
 """
@@ -33,13 +41,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Block_pb2 import Block
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileURLs, UploadedFileInfo
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -48,6 +62,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 STREAM_PATH = "_stcore/stream"
+# The browser polls it before opening the websocket; its reply sets the XSRF cookie.
+HEALTH_PATH = "_stcore/health"
+XSRF_COOKIE_NAME = "_streamlit_xsrf"
 
 # What the frontend sends in the xsrf slot when it has no `_streamlit_xsrf`
 # cookie. The server only uses that token to decide whether to read auth
@@ -110,6 +127,25 @@ def component_state(widget_id: str, state: dict[str, Any] | str) -> WidgetState:
     return widget_state
 
 
+def bool_state(widget_id: str, value: bool) -> WidgetState:
+    """A checkbox-like value; a stateful st.expander's is whether it is open."""
+    widget_state = WidgetState(id=widget_id)
+    widget_state.bool_value = value
+    return widget_state
+
+
+def file_uploader_state(widget_id: str, files: Sequence[UploadedFileInfo]) -> WidgetState:
+    """An st.file_uploader's value: the files uploaded to it (none: the uploader is empty)."""
+    widget_state = WidgetState(id=widget_id)
+    widget_state.file_uploader_state_value.SetInParent()
+    widget_state.file_uploader_state_value.uploaded_file_info.extend(files)
+    return widget_state
+
+
+class UploadError(RuntimeError):
+    """The server refused a file upload (the HTTP status and reason are in the message)."""
+
+
 def rerun_backmsg(
     client_state_template: ClientState,
     page_script_hash: str,
@@ -155,9 +191,9 @@ class ComponentInfo:
 
 @dataclass
 class _PlacedElement:
-    """An element of the page as the frontend keeps it between runs."""
+    """An element (or a block: a container) of the page as the frontend keeps it between runs."""
 
-    element: Element
+    element: Element | Block
     run_id: str
     fragment_id: str
 
@@ -178,8 +214,9 @@ class RunResult:
     exceptions: list[ExceptionInfo] = field(default_factory=list)
     # st.error() boxes delivered during this run.
     error_alerts: list[str] = field(default_factory=list)
-    # The page after this run: element tree path -> element.
+    # The page after this run: element tree path -> element, and -> block (containers).
     page: dict[tuple[int, ...], Element] = field(default_factory=dict)
+    blocks: dict[tuple[int, ...], Block] = field(default_factory=dict)
     # The components-v2 elements on that page, in page order.
     components: list[ComponentInfo] = field(default_factory=list)
 
@@ -190,6 +227,37 @@ class RunResult:
             for _path, element in sorted(self.page.items())
             if element.WhichOneof("type") == "metric" and element.metric.label == label
         ]
+
+    def expander_path(self, label: str) -> tuple[int, ...]:
+        """Where the st.expander with this label is: its contents' paths start with it."""
+        for path, block in sorted(self.blocks.items()):
+            if block.WhichOneof("type") == "expandable" and block.expandable.label == label:
+                return path
+        raise LookupError(f"no expander {label!r} on the page")
+
+    def expander_id(self, label: str) -> str:
+        """The widget id of the stateful st.expander with this label; LookupError if none."""
+        expandable = self.blocks[self.expander_path(label)].expandable
+        if not expandable.id:
+            raise LookupError(f"the expander {label!r} has no state (no key or on_change)")
+        return expandable.id
+
+    def alerts(self, under: tuple[int, ...] = ()) -> list[str]:
+        """The st.error/warning/info/success boxes on the page (or inside the block at `under`),
+        in page order, as "error: text"."""
+        return [
+            f"{element.alert.Format.Name(element.alert.format).lower()}: {element.alert.body}"
+            for path, element in sorted(self.page.items())
+            if path[: len(under)] == under and element.WhichOneof("type") == "alert"
+        ]
+
+    def widget(self, kind: str, label: str) -> Any:
+        """The first element of this kind ("file_uploader", "button", ...) with this label, as
+        its proto (it has the widget's ``id``); LookupError if the page has none."""
+        for _path, element in sorted(self.page.items()):
+            if element.WhichOneof("type") == kind and getattr(element, kind).label == label:
+                return getattr(element, kind)
+        raise LookupError(f"no {kind} {label!r} on the page")
 
 
 class StreamlitSession:
@@ -212,6 +280,9 @@ class StreamlitSession:
         # The page as the frontend would render it, kept across runs so that
         # a fragment run only replaces its own elements.
         self._page: dict[tuple[int, ...], _PlacedElement] = {}
+        self._blocks: dict[tuple[int, ...], _PlacedElement] = {}
+        # Cookies of the page's origin, for uploads (the XSRF cookie); fetched on the first upload.
+        self._cookies: CookieJar | None = None
 
     @classmethod
     async def open(
@@ -269,6 +340,87 @@ class StreamlitSession:
             self._client_state_template, self.page_script_hash, widget_states, fragment_id
         )
         return await self._request_run(back_msg, timeout)
+
+    async def upload_file(
+        self, name: str, data: bytes, content_type: str, *, timeout: float = 30.0
+    ) -> UploadedFileInfo:
+        """Upload one file as the page's file uploader does, before it reruns the script.
+
+        Returns what the uploader's widget state must list (see ``file_uploader_state``);
+        UploadError when the server refuses the file (too large, no such session, XSRF).
+        Call it between runs: messages other than the answer are not read into the page.
+        """
+        (file_urls,) = await self._request_file_urls([name], timeout)
+        await asyncio.to_thread(self._put_file, file_urls.upload_url, name, data, content_type, timeout)
+        return UploadedFileInfo(name=name, size=len(data), file_id=file_urls.file_id, file_urls=file_urls)
+
+    async def delete_file(self, uploaded: UploadedFileInfo, *, timeout: float = 30.0) -> None:
+        """Drop an uploaded file from the server, as the uploader does when it is replaced."""
+        request = self._http_request(uploaded.file_urls.delete_url, method="DELETE")
+        await asyncio.to_thread(self._http_send, request, timeout)
+
+    async def _request_file_urls(self, file_names: Sequence[str], timeout: float) -> list[FileURLs]:
+        """Ask the server over the websocket where to upload these files (one FileURLs each)."""
+        back_msg = BackMsg()
+        request = back_msg.file_urls_request
+        request.request_id = uuid.uuid4().hex
+        request.file_names.extend(file_names)
+        request.session_id = self.session_id
+        await self._connection.send(back_msg.SerializeToString())
+        deadline = time.perf_counter() + timeout
+        while True:
+            # Between runs nothing else changes the page: status messages and heartbeats pass.
+            message = await self._receive(deadline, timeout)
+            if message.WhichOneof("type") != "file_urls_response":
+                continue
+            response = message.file_urls_response
+            if response.response_id != request.request_id:
+                continue
+            if response.error_msg:
+                raise UploadError(f"no upload URL: {response.error_msg}")
+            return list(response.file_urls)
+
+    def _put_file(self, upload_url: str, name: str, data: bytes, content_type: str, timeout: float) -> None:
+        """The browser's PUT: multipart form data with one part named after the file."""
+        boundary = uuid.uuid4().hex
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                f'Content-Disposition: form-data; name="{name}"; filename="{name}"\r\n'.encode(),
+                f"Content-Type: {content_type}\r\n\r\n".encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        request = self._http_request(upload_url, method="PUT", data=body)
+        request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        self._http_send(request, timeout)
+
+    def _http_request(self, server_path: str, method: str, data: bytes | None = None) -> urllib.request.Request:
+        """A request to the server with the page's cookies and, like the frontend's
+        csrfRequest, the XSRF cookie's value in X-Xsrftoken (when the server set one)."""
+        if self._cookies is None:
+            # The health check the browser makes before connecting sets the XSRF cookie.
+            self._cookies = CookieJar()
+            self._http_opener().open(self._server_url(HEALTH_PATH), timeout=10).close()
+        request = urllib.request.Request(self._server_url(server_path), data=data, method=method)
+        for cookie in self._cookies:
+            if cookie.name == XSRF_COOKIE_NAME and cookie.value:
+                request.add_header("X-Xsrftoken", cookie.value)
+        return request
+
+    def _http_send(self, request: urllib.request.Request, timeout: float) -> None:
+        try:
+            self._http_opener().open(request, timeout=timeout).close()
+        except urllib.error.HTTPError as error:
+            raise UploadError(f"{request.get_method()} refused: HTTP {error.code} {error.reason}") from None
+
+    def _http_opener(self) -> urllib.request.OpenerDirector:
+        return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self._cookies))
+
+    def _server_url(self, server_path: str) -> str:
+        """An absolute URL for a path the server gives relative to its root ("/_stcore/...")."""
+        return self.base_url.rstrip("/") + "/" + server_path.lstrip("/")
 
     async def _request_run(self, back_msg: BackMsg, timeout: float) -> RunResult:
         started = time.perf_counter()
@@ -331,6 +483,7 @@ class StreamlitSession:
                     exceptions=exceptions,
                     error_alerts=error_alerts,
                     page={path: placed.element for path, placed in self._page.items()},
+                    blocks={path: placed.element for path, placed in self._blocks.items()},
                     components=self._components(),
                 )
             # Other messages (session_status_changed, page_info_changed,
@@ -382,14 +535,16 @@ class StreamlitSession:
     ) -> None:
         delta = message.delta
         path = tuple(message.metadata.delta_path)
-        if delta.WhichOneof("type") != "new_element":
-            # Blocks (containers, columns) and transient elements (toasts,
-            # spinners) hold no value we read; a new block at a path replaces
-            # whatever element was there.
-            if delta.WhichOneof("type") == "add_block":
-                self._page.pop(path, None)
+        if delta.WhichOneof("type") == "add_block":
+            # A container (columns, an expander: its label and widget id); it replaces
+            # whatever element was at its path.
+            self._page.pop(path, None)
+            self._blocks[path] = _PlacedElement(delta.add_block, run_id, delta.fragment_id)
             return
+        if delta.WhichOneof("type") != "new_element":
+            return  # transient elements (toasts, spinners) hold no value we read
         element = delta.new_element
+        self._blocks.pop(path, None)
         self._page[path] = _PlacedElement(element, run_id, delta.fragment_id)
         kind = element.WhichOneof("type")
         if kind == "exception":
@@ -416,8 +571,9 @@ class StreamlitSession:
         """
         if not run_id:
             return
-        for path, placed in list(self._page.items()):
-            in_scope = not fragment_ids or placed.fragment_id in fragment_ids
-            if in_scope and placed.run_id != run_id:
-                del self._page[path]
+        for placed_at in (self._page, self._blocks):
+            for path, placed in list(placed_at.items()):
+                in_scope = not fragment_ids or placed.fragment_id in fragment_ids
+                if in_scope and placed.run_id != run_id:
+                    del placed_at[path]
 

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import io
 import json
+import random
 
 from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -110,3 +111,32 @@ def test_malformed_canvas_states_over_the_websocket_leave_every_session_working(
     report = asyncio.run(run())
     failed = {case["case"]: case for case in report["cases"] if not (case["recovered"] and case["other_sessions_ok"])}
     assert report["cases"] and not failed, failed
+
+
+def test_an_uploaded_digit_is_read_and_a_garbage_file_gets_a_plain_error():
+    """Through the page's st.file_uploader as the browser uses it (upload URL, HTTP PUT, widget
+    state): a PNG of a drawn 3 reads as 3; random bytes named .png get an st.error in plain words,
+    no exception element, no traceback, no Python repr."""
+    template = loadtest.CanvasTemplate.from_fixture()
+    digit = loadtest.digit_upload(3, loadtest.CanvasStyle())
+    garbage = loadtest.FileToUpload("garbage.png", "random bytes", random.Random(39).randbytes(50_000), "image/png")
+
+    async def run() -> list[loadtest.UploadOutcome]:
+        with StreamlitServer(PROJECT_ROOT / "app.py") as server:
+            tab = await loadtest.UploaderTab.open(server.url, template, timeout=120)
+            try:
+                outcomes = []
+                for file in (digit, garbage):
+                    outcomes.append(loadtest.UploadOutcome(file.name))
+                    await loadtest.upload_and_read(tab, file, 60, outcomes[-1])
+                return outcomes
+            finally:
+                await tab.session.close()
+
+    read, refused = asyncio.run(run())
+
+    assert (read.answer, read.error_alerts, read.exceptions, read.failure) == ("3", [], [], "")
+    assert refused.answer is None and refused.failure == "", refused
+    assert len(refused.error_alerts) == 1 and not refused.exceptions, refused
+    assert "garbage.png" in refused.error_alerts[0]
+    assert not refused.leaks, refused.error_alerts
