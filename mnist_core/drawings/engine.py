@@ -60,7 +60,12 @@ def make_engine(url: URL) -> Engine:
     """One pooled, thread-safe engine for url (SQLite: WAL, durable commits, busy waits)."""
     path = sqlite_path(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": int(BUSY_TIMEOUT_SECONDS)})
+        try:
+            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": int(BUSY_TIMEOUT_SECONDS)})
+        except ImportError:  # the serving install leaves PostgreSQL's driver out: an extra
+            raise StoreUnavailable(
+                f"the {url.get_backend_name()} database needs its driver: pip install -e '.[postgres]'"
+            ) from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
