@@ -17,6 +17,8 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "drawings.sqlite3"
 # How long a write waits for another writer (another thread, or another process on SQLite) before
 # the person is told their answer cannot be saved right now.
 BUSY_TIMEOUT_SECONDS = 5.0
+WAL_SAFETY_CHECKPOINT_PAGES = 10_000  # 40 MB of log: ~10 times SQLite's default
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 WRITE_OPTION = "drawings_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
 
 UNAVAILABLE_MESSAGE = (
@@ -89,6 +91,10 @@ def configure_sqlite_connection(dbapi_connection: sqlite3.Connection, connection
     # here at 0.4-9 ms each, which 20 people answering at once would queue behind.
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # Checkpoints run in the background (checkpoint.py); SQLite's own, inside a commit, only if
+    # answers pour in faster than those can keep up, and the log file is cut back after each.
+    cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_SAFETY_CHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 

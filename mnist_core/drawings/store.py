@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, delete, false, func, insert, select, 
 
 from mnist_core.config import IMAGE_SIZE
 from mnist_core.drawings.answers import Answer, check_answer
+from mnist_core.drawings.checkpoint import WalCheckpointer
 from mnist_core.drawings.engine import (
     BUSY_TIMEOUT_SECONDS,
     UNAVAILABLE_MESSAGE,
@@ -21,6 +22,7 @@ from mnist_core.drawings.engine import (
     make_engine,
     plain_errors,
     resolve_url,
+    sqlite_path,
 )
 from mnist_core.drawings.group_commit import GroupCommit
 from mnist_core.drawings.schema import (
@@ -74,6 +76,8 @@ class DrawingStore:
         # still covers writers in other processes. PostgreSQL takes concurrent writes as they come.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._answers = GroupCommit(self._write_answers)
+        path = sqlite_path(engine.url)
+        self._checkpointer = WalCheckpointer(path) if path is not None else None
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -268,6 +272,11 @@ class DrawingStore:
             for key, store in list(_stores.items()):
                 if store is self:
                     del _stores[key]
+        self._release()
+
+    def _release(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
@@ -291,7 +300,7 @@ def open_store(url: str | None = None) -> DrawingStore:
             try:
                 store._prepare_schema()
             except StoreUnavailable:
-                store.engine.dispose()
+                store._release()  # not close(): this thread holds _stores_lock
                 raise
             _stores[key] = store
         return store
