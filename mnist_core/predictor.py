@@ -32,6 +32,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 OK, UNSURE, EMPTY, NOT_DIGIT = "ok", "unsure", "empty", "not_digit"
 # Reading.hint when a drawing is not read and its ink is blobs a brush too wide made of it.
 THIN_BRUSH_HINT = "try a thinner brush"
+# Of a drawing read as several pieces, a second piece must be this far (share of its digit's
+# threshold) for any to count as no digit: touching digits cut apart leave at most one odd piece
+# (second-farthest pieces <= 0.64 in 100 touching strips; a loop scribble's two: 1.27 and 0.93).
+SECOND_PIECE_FAR = 0.8
 SMALL_BATCH = 16  # up to this many images go through NumPy, larger batches through TensorFlow (not a drawing's pieces)
 
 
@@ -60,8 +64,8 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a whole drawing says: EMPTY, or its digits left to right: NOT_DIGIT if any piece looks
-    like no digit, else UNSURE if any digit is, else OK. The digits are kept whatever the status (the
+    """What a whole drawing says: EMPTY, or its digits left to right: NOT_DIGIT if its pieces look like
+    no digit (see Predictor.not_digit), else UNSURE if any digit is, else OK. The digits are kept whatever the status (the
     model's best guesses, e.g. to show as "not sure: 3 or 8?")."""
 
     status: str
@@ -176,11 +180,17 @@ class Predictor:
         return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 
     def not_digit(self, inputs: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-        """float32 (n, 28, 28) inputs, (n, 10) probabilities -> bool (n,): which look like no digit."""
+        """float32 (n, 28, 28) one drawing's pieces, (n, 10) probabilities -> bool (n,): which look
+        like no digit. Of several pieces, none does unless a second one is nearly as far too: cutting
+        touching digits apart leaves an odd piece (half a 0 against a 1) where the number reads right."""
         if self.digit_shapes is None or len(inputs) == 0:
             return np.zeros(len(inputs), bool)
         classes = probabilities.argmax(axis=1)
-        return self.digit_shapes.distances(inputs, classes) > self.not_digit_distances[classes]
+        ratios = self.digit_shapes.distances(inputs, classes) / self.not_digit_distances[classes]
+        far = ratios > 1.0
+        if len(ratios) > 1 and np.sort(ratios)[-2] <= SECOND_PIECE_FAR:
+            far[:] = False
+        return far
 
     def make_reading(
         self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
