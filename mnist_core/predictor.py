@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import artifacts
+from mnist_core.brush_hint import too_fat_for_its_brush
 from mnist_core.config import (
     CALIBRATION_FILE,
     DEFAULT_MODEL,
@@ -21,7 +22,6 @@ from mnist_core.config import (
 from mnist_core.digit_shapes import load_digit_shapes
 from mnist_core.normalize import image_to_ink, normalize_digit
 from mnist_core.numpy_forward import read_forward
-from mnist_core.brush_hint import too_fat_for_its_brush
 from mnist_core.segment import Box, DigitInk, find_digits, split_touching
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -64,9 +64,9 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a whole drawing says: EMPTY, or its digits left to right: NOT_DIGIT if its pieces look like
-    no digit (see Predictor.not_digit), else UNSURE if any digit is, else OK. The digits are kept whatever the status (the
-    model's best guesses, e.g. to show as "not sure: 3 or 8?")."""
+    """What a whole drawing says: EMPTY, or its digits left to right: NOT_DIGIT if its pieces look
+    like no digit (see Predictor.not_digit), else UNSURE if any digit is, else OK. The digits are
+    kept whatever the status: the model's best guesses (e.g. to show "not sure: 3 or 8?")."""
 
     status: str
     digits: list[DigitReading] = field(default_factory=list)
