@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import artifacts
+from mnist_core.brush_hint import too_fat_for_its_brush
 from mnist_core.config import (
     CALIBRATION_FILE,
     DEFAULT_MODEL,
@@ -18,13 +19,23 @@ from mnist_core.config import (
     NUM_CLASSES,
     model_dir,
 )
+from mnist_core.digit_shapes import load_digit_shapes
 from mnist_core.normalize import image_to_ink, normalize_digit
 from mnist_core.numpy_forward import read_forward
 from mnist_core.segment import Box, DigitInk, find_digits, split_touching
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-OK, UNSURE, EMPTY = "ok", "unsure", "empty"
+# A reading's status: OK, a digit read; UNSURE, the model hesitates between digits (below the
+# calibrated confidence); NOT_DIGIT, the drawing looks like no digit at all (a scribble, a letter,
+# a shape: far from every digit the model learnt, see digit_shapes); EMPTY, nothing drawn.
+OK, UNSURE, EMPTY, NOT_DIGIT = "ok", "unsure", "empty", "not_digit"
+# Reading.hint when a drawing is not read and its ink is blobs a brush too wide made of it.
+THIN_BRUSH_HINT = "try a thinner brush"
+# Of a drawing read as several pieces, a second piece must be this far (share of its digit's
+# threshold) for any to count as no digit: touching digits cut apart leave at most one odd piece
+# (second-farthest pieces <= 0.64 in 100 touching strips; a loop scribble's two: 1.27 and 0.93).
+SECOND_PIECE_FAR = 0.8
 SMALL_BATCH = 16  # up to this many images go through NumPy, larger batches through TensorFlow (not a drawing's pieces)
 
 
@@ -35,7 +46,7 @@ class DigitReading:
     box: Box
     model_input: np.ndarray  # float32 (28, 28) in [0, 1]
     probabilities: np.ndarray  # float32 (10,)
-    status: str  # OK or UNSURE
+    status: str  # OK, UNSURE or NOT_DIGIT
 
     @property
     def digit(self) -> int:
@@ -53,11 +64,14 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a whole drawing says: EMPTY, or its digits left to right (UNSURE if any digit is)."""
+    """What a whole drawing says: EMPTY, or its digits left to right: NOT_DIGIT if its pieces look
+    like no digit (see Predictor.not_digit), else UNSURE if any digit is, else OK. The digits are
+    kept whatever the status: the model's best guesses (e.g. to show "not sure: 3 or 8?")."""
 
     status: str
     digits: list[DigitReading] = field(default_factory=list)
     ink: np.ndarray | None = None  # float32 (H, W): the drawing's ink, in the boxes' coordinates
+    hint: str | None = None  # THIN_BRUSH_HINT, or None: advice to show when the drawing is not read
 
     @property
     def text(self) -> str:
@@ -80,6 +94,10 @@ class Predictor:
         self.folder = Path(model_dir(folder))
         path = artifacts.model_file(self.folder)
         self.unsure_threshold = read_unsure_threshold(self.folder)
+        # Per digit, the largest distance from its shapes a drawn digit of it reaches (calibrate.py);
+        # without them (or the shapes), no drawing is judged NOT_DIGIT.
+        self.not_digit_distances = read_not_digit_distances(self.folder)
+        self.digit_shapes = load_digit_shapes(self.folder) if self.not_digit_distances is not None else None
         self._keras_lock = threading.Lock()
         self._model = None
         self._forward = None
@@ -167,24 +185,40 @@ class Predictor:
 
         digits = find_digits(ink, multi=multi, confidence=confidence if multi else None)
         if not digits:
-            return Reading(EMPTY, ink=ink)
+            return Reading(EMPTY, ink=ink, hint=THIN_BRUSH_HINT if too_fat_for_its_brush(ink) else None)
         if multi:
             digits = resolve_touching(digits, probabilities)
         inputs, probabilities = read_digits(digits)
         return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 
+    def not_digit(self, inputs: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """float32 (n, 28, 28) one drawing's pieces, (n, 10) probabilities -> bool (n,): which look
+        like no digit. Of several pieces, none does unless a second one is nearly as far too: cutting
+        touching digits apart leaves an odd piece (half a 0 against a 1) where the number reads right."""
+        if self.digit_shapes is None or len(inputs) == 0:
+            return np.zeros(len(inputs), bool)
+        classes = probabilities.argmax(axis=1)
+        ratios = self.digit_shapes.distances(inputs, classes) / self.not_digit_distances[classes]
+        far = ratios > 1.0
+        if len(ratios) > 1 and np.sort(ratios)[-2] <= SECOND_PIECE_FAR:
+            far[:] = False
+        return far
+
     def make_reading(
         self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
     ) -> Reading:
+        far = self.not_digit(inputs, probabilities)
         readings = [
             DigitReading(
                 box=box, model_input=model_input, probabilities=p,
-                status=OK if p.max() >= self.unsure_threshold else UNSURE,
+                status=NOT_DIGIT if is_far else OK if p.max() >= self.unsure_threshold else UNSURE,
             )
-            for box, model_input, p in zip(boxes, inputs, probabilities)
+            for box, model_input, p, is_far in zip(boxes, inputs, probabilities, far)
         ]
-        status = UNSURE if any(r.status == UNSURE for r in readings) else OK
-        return Reading(status, readings, ink)
+        statuses = {r.status for r in readings}
+        status = NOT_DIGIT if NOT_DIGIT in statuses else UNSURE if UNSURE in statuses else OK
+        hint = THIN_BRUSH_HINT if status != OK and too_fat_for_its_brush(ink) else None
+        return Reading(status, readings, ink, hint)
 
 
 def read_unsure_threshold(folder: Path) -> float:
@@ -197,6 +231,19 @@ def read_unsure_threshold(folder: Path) -> float:
     except (ValueError, KeyError, TypeError):
         return DEFAULT_UNSURE_THRESHOLD
     return value if 0.0 < value < 1.0 else DEFAULT_UNSURE_THRESHOLD
+
+
+def read_not_digit_distances(folder: Path) -> np.ndarray | None:
+    """float32 (10,) per-digit thresholds in folder/calibration.json ("not_digit_distances"), or None
+    when the model was calibrated without them."""
+    path = Path(folder) / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        values = np.asarray(artifacts.read_json(path)["not_digit_distances"], np.float32)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return values if values.shape == (NUM_CLASSES,) and np.all(values > 0) else None
 
 
 def resolve_touching(digits: list[DigitInk], probabilities) -> list[DigitInk]:

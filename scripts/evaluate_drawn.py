@@ -10,7 +10,7 @@ Reports, per kind of canvas, how often the pipeline's answer is exactly right, n
 whole-canvas resize to 28x28 (what many draw-a-digit demos do) fed to the same model, and next to
 the model on the very images each canvas was drawn from, as MNIST made them (for fonts: each
 glyph normalized the MNIST way): the most any pipeline could get with this model (the gap between
-the two is what the pipeline loses).
+the two is what the pipeline loses). "unsure" is the share answered unsure or not_digit.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mnist_core.config import DEFAULT_MODEL
 from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist
 from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
 from mnist_core.normalize import image_to_ink
-from mnist_core.predictor import Predictor
+from mnist_core.predictor import NOT_DIGIT, UNSURE, Predictor
 from mnist_core.synthetic import KINDS, SINGLE_KINDS, STRIP_GAPS, make_samples
 
 FONT_VARIANTS = 10  # handwritten variants of each held-out glyph that canvases are drawn from
@@ -102,7 +102,7 @@ def main(argv=None) -> None:
         for number, sample in enumerate(samples):
             reading = predictor.read(sample.image, multi=kind in STRIP_GAPS)
             answer = reading.text  # "" when nothing is drawn
-            unsure += reading.status == "unsure"
+            unsure += reading.status in (UNSURE, NOT_DIGIT)  # not read as a digit, whatever the reason
             if answer == sample.expected:
                 right += 1
             elif failures_dir:

@@ -56,3 +56,22 @@ def test_multi_reads_the_whole_number_and_exit_code_is_zero(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     line = json.loads(result.stdout)
     assert line["digits"] == "1047" and line["digit"] == 1 and line["status"] in ("ok", "unsure")
+
+
+def test_several_digits_without_multi_are_not_one_confident_digit(tmp_path, mnist_dir):
+    """Strips of 2-4 digits (mnist_core.synthetic, kind multi) read without --multi: never "ok" with
+    a single digit that is not the whole number."""
+    from mnist_core.data import load_mnist
+    from mnist_core.synthetic import make_samples
+
+    test = load_mnist(mnist_dir).test
+    strips = make_samples(test.images, test.labels, 40, "multi", seed=5)
+    files = [save(tmp_path / f"strip{index}.png", strip.image) for index, strip in enumerate(strips)]
+    result = subprocess.run([*PREDICT, *files], capture_output=True, text=True, timeout=600)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(strips), result.stderr[-2000:]
+    wrong = [(strip.expected, line) for strip, line in zip(strips, lines)
+             if line["status"] == "ok" and str(line["digit"]) != strip.expected]
+    assert wrong == []
+    noted = [line for line in lines if line["status"] == "unsure" and line["digit"] is None]
+    assert len(noted) >= 36 and all("pass --multi" in line["note"] for line in noted)
