@@ -9,7 +9,7 @@ import streamlit as st
 
 from digit_app.store import drawings_store
 from mnist_core.drawings import AnswersPaused, StoreUnavailable, drawing_png
-from mnist_core.predictor import EMPTY, Reading
+from mnist_core.predictor import EMPTY, NOT_DIGIT, Reading
 
 MAX_ANSWERS_PER_MINUTE = 30  # faster than a person draws: a script, or a stuck finger
 DIGIT_OPTIONS = [str(digit) for digit in range(10)]
@@ -27,7 +27,9 @@ def answer_controls_ui(drawing: np.ndarray | None, reading: Reading | None, mode
         return
     with st.container(key="answer_controls"):
         st.caption("Was it right? Nothing is kept unless you answer; answers go on the wall.")
-        if st.button("Right", type="primary", icon=":material/check:", key=f"right-{canvas_key}"):
+        # A drawing the model declined has no reading to confirm, only the digit it really is.
+        if reading.status != NOT_DIGIT and st.button("Right", type="primary", icon=":material/check:",
+                                                     key=f"right-{canvas_key}"):
             save_answer(drawing, reading, reading.text, model_name)
         if len(reading.digits) == 1:
             correction = st.pills("No, it was", DIGIT_OPTIONS, key=f"correction-{canvas_key}")

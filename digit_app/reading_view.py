@@ -8,7 +8,7 @@ import streamlit as st
 
 from mnist_core import display
 from mnist_core.config import PREDICTION_LABEL
-from mnist_core.predictor import EMPTY, UNSURE, DigitReading, Reading
+from mnist_core.predictor import EMPTY, NOT_DIGIT, UNSURE, DigitReading, Reading
 
 PROMPT = "✏️ Draw a digit, or several, anywhere on the canvas."
 DETAILED_DIGITS = 4
@@ -17,14 +17,21 @@ DETAILED_DIGITS = 4
 def answer_ui(reading: Reading | None, label: str = PREDICTION_LABEL) -> None:
     """The answer at a glance: the digits large with how sure, or a prompt when nothing is drawn."""
     if reading is None or reading.status == EMPTY:
-        st.info(PROMPT if reading is None else PROMPT + " Nothing there looks like one yet.")
+        note = "" if reading is None else " Nothing there looks like one yet" + (
+            f": if you drew a small one, {reading.hint}." if reading.hint else ".")
+        st.info(PROMPT + note)
         return
     digits = reading.digits
+    if reading.status == NOT_DIGIT:
+        # A large "?" where the digits go: the room sees at once that the model declined.
+        note = "That doesn't look like a digit" + (f": {reading.hint}" if reading.hint else "")
+        st.metric(label, "?", delta=note, delta_color="gray", delta_arrow="off")
+        return
     if reading.status == UNSURE:
         note, color = "Not sure: " + " · ".join(
             f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
             for d in digits if d.status == UNSURE
-        ), "orange"
+        ) + (f" · {reading.hint}" if reading.hint else ""), "orange"
     else:
         confidence = min(d.confidence for d in digits)
         note = f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else "")

@@ -136,3 +136,13 @@ def test_malformed_metrics_break_only_the_model_panel(tmp_path, content, monkeyp
     assert not test.exception
     assert any("metrics.json lacks test_accuracy" in w.value for w in test.sidebar.warning)
     assert metric_values(test)["Prediction"] == "7"
+
+
+def test_a_scribble_is_answered_not_a_digit_in_words_and_cannot_be_confirmed():
+    from test_not_a_digit import loop_scribble
+
+    test = run_app(loop_scribble())
+    assert not test.exception
+    prediction = next(metric for metric in test.metric if metric.label == "Prediction")
+    assert prediction.value == "?" and prediction.delta.startswith("That doesn't look like a digit")
+    assert not [button for button in test.button if button.label == "Right"]  # only "it was ..." remains
