@@ -1628,16 +1628,24 @@ def format_answers(report: dict[str, Any]) -> str:
     lines = [
         format_table({"drawing only": report["baseline"], "drawing and answering": report["answering"]}),
         "",
-        f"answers sent {answers['sent']}, acknowledged {answers['acknowledged']} (the \"on the wall\" toast came), "
-        f"refused {answers['refused']}",
+        (
+            f"answers sent {answers['sent']}, acknowledged {answers['acknowledged']} "
+            f"(the \"on the wall\" toast came), refused {answers['refused']}"
+        ),
         *(f"  {count} x {text}" for text, count in answers["refusal_texts"].items()),
-        f"time to acknowledge (Right pressed -> new canvas and toast): p50 {_fmt(acknowledge['p50_ms'])} ms, "
-        f"p95 {_fmt(acknowledge['p95_ms'])} ms, max {_fmt(acknowledge['max_ms'])} ms",
-        f"stroke latency p50 answering / drawing only: {_fmt(ratio)}x (target: at most 1.2x) -> "
-        f"{'within' if ratio is not None and ratio <= 1.2 else 'NOT within'} 1.2x",
+        (
+            f"time to acknowledge (Right pressed -> new canvas and toast): p50 {_fmt(acknowledge['p50_ms'])} ms, "
+            f"p95 {_fmt(acknowledge['p95_ms'])} ms, max {_fmt(acknowledge['max_ms'])} ms"
+        ),
+        (
+            f"stroke latency p50 answering / drawing only: {_fmt(ratio)}x (target: at most 1.2x) -> "
+            f"{'within' if ratio is not None and ratio <= 1.2 else 'NOT within'} 1.2x"
+        ),
         f"acknowledged {answers['acknowledged']}, stored {report['stored']}: lost {report['lost']} (must be 0)",
-        f"\"{DATABASE_LOCKED}\": {report['database_locked_on_pages']} on pages, "
-        f"{report['database_locked_in_server_log']} in the server log",
+        (
+            f"\"{DATABASE_LOCKED}\": {report['database_locked_on_pages']} on pages, "
+            f"{report['database_locked_in_server_log']} in the server log"
+        ),
         f"OK (answers acknowledged, none lost, no lock, no crossed/missing/exception): {'yes' if report['ok'] else 'NO'}",
     ]
     return "\n".join(lines)
