@@ -26,7 +26,7 @@ Each answer is checked three ways:
            time, or the socket dropped.
 
 Modes (see --help): a load run, ``--compare`` two scripts, ``--bad-input``,
-``--hostile-uploads``, ``--capture-fixture``, ``--write-digits``.
+``--hostile-uploads``, ``--answer``, ``--capture-fixture``, ``--write-digits``.
 
 ``--hostile-uploads`` runs the load twice in one server: the users alone, then
 the same users while one more visitor uploads files through the page's
@@ -34,12 +34,21 @@ st.file_uploader in a loop (a real digit PNG, then files that are small but
 costly or malformed to decode), and reports stroke latency side by side and
 how each upload was answered.
 
+``--answer`` runs the load twice in one server: drawing only (baseline), then
+each user also presses "Right" after each reading, as the meetup asks, and
+waits for the page to come back with a new canvas and the "on the wall" toast
+(acknowledged). Afterwards it counts the answers stored in the database the
+server used (``--drawings-db``, else a fresh SQLite file it sets as the
+started server's DRAWINGS_DB): every acknowledged answer must be stored, and
+"database is locked" must appear neither on a page nor in the server's log.
+
 Examples::
 
     python bench/loadtest.py --start-server app.py --users 20 --duration 60 --interval 2
     python bench/loadtest.py --compare app.py bench/pages/bare_canvas.py --users 5
     python bench/loadtest.py --start-server app.py --bad-input
     python bench/loadtest.py --start-server app.py --users 20 --duration 60 --hostile-uploads
+    python bench/loadtest.py --start-server app.py --users 20 --duration 60 --answer
 """
 
 from __future__ import annotations
@@ -51,10 +60,12 @@ import dataclasses
 import io
 import itertools
 import json
+import os
 import re
 import resource
 import struct
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -84,6 +95,7 @@ from bench.streamlit_protocol import (
     bool_state,
     component_state,
     file_uploader_state,
+    trigger_state,
 )
 from bench.strokes import DIGIT_STROKES, on_canvas
 from mnist_core.config import (
@@ -95,6 +107,7 @@ from mnist_core.config import (
     PREDICTION_LABEL,
     PROJECT_ROOT,
 )
+from mnist_core.drawings import DB_URL_ENV, open_store
 
 FIXTURE_PATH = PROJECT_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
 # What the app must show: one drawable canvas (found by its component name, CANVAS_COMPONENT_NAME,
@@ -473,6 +486,7 @@ class LoadSettings:
     canvas_key: str | None = None  # None: the page's only drawable canvas
     rounds: int = 1  # load phases one after the other, each with new users (new sessions)
     expire_wait: float = 0.0  # after each round, wait this long (past the server's session TTL) and sample memory again
+    answer: bool = False  # press "Right" after each reading and wait for the page to acknowledge it
 
 
 @dataclass
@@ -487,7 +501,12 @@ class DrawingOutcome:
     answer: str | None = None  # what the "Prediction" metric showed
     exceptions: list[str] = field(default_factory=list)
     error_alerts: int = 0
-    failure: str = ""  # "timeout", "dropped socket", "no canvas: ..."
+    failure: str = ""  # "timeout", "dropped socket", "not on the page: ..."
+    # With LoadSettings.answer: "Right" pressed after the reading, and what the reply showed.
+    answer_sent: bool = False
+    acknowledged: bool = False  # the reply carried the "on the wall" toast
+    acknowledge_seconds: float | None = None  # Right pressed -> that reply's script_finished
+    refusals: list[str] = field(default_factory=list)  # st.warning/st.error texts in the reply
 
     @property
     def missing(self) -> bool:
@@ -572,6 +591,27 @@ async def draw(
     return page, exceptions
 
 
+RIGHT_BUTTON_LABEL = "Right"
+ACKNOWLEDGED_TOAST = "on the wall"  # "Right! On the wall." or "Thanks: 1, on the wall."
+DATABASE_LOCKED = "database is locked"  # SQLite's error when a writer waits too long
+
+
+async def answer_right(session: StreamlitSession, page: RunResult, timeout: float, outcome: DrawingOutcome) -> RunResult:
+    """Press "Right" under the reading as the browser does (its trigger value, sent from the
+    button's fragment) and record the reply; the page it returns has a new canvas when the
+    answer was taken."""
+    button = page.widget("button", RIGHT_BUTTON_LABEL)
+    fragment_id = page.widget_fragment_id("button", RIGHT_BUTTON_LABEL)
+    outcome.answer_sent = True
+    result = await session.rerun([trigger_state(button.id)], fragment_id=fragment_id, timeout=timeout)
+    outcome.acknowledged = any(ACKNOWLEDGED_TOAST in toast.lower() for toast in result.toasts)
+    if outcome.acknowledged:
+        outcome.acknowledge_seconds = result.seconds
+    outcome.refusals = [text for text in result.alerts() if text.startswith(("warning:", "error:"))]
+    outcome.exceptions += _exception_texts(result)
+    return result
+
+
 async def simulated_user(
     user: int,
     settings: LoadSettings,
@@ -587,7 +627,9 @@ async def simulated_user(
     Users cycle through the drawings starting at their own index, so at any
     moment different users are drawing different digits. A drawing starts
     every `interval` seconds (or right away when the last one took longer),
-    so the offered load is users / interval drawings per second.
+    so the offered load is users / interval drawings per second. With
+    settings.answer each reading is answered "Right" before the next drawing,
+    which then goes on the new canvas.
     """
     await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     session: StreamlitSession | None = None
@@ -626,6 +668,13 @@ async def simulated_user(
                 result, exceptions = await draw(
                     session, page, drawing, settings.canvas_key, settings.timeout
                 )
+                outcome.seconds = result.seconds
+                outcome.answer = prediction(result)
+                outcome.exceptions = exceptions
+                outcome.error_alerts = len(result.error_alerts)
+                page = result
+                if settings.answer and outcome.answer is not None:
+                    page = await answer_right(session, page, settings.timeout, outcome)
             except RunTimeoutError:
                 # Out of step with the server: start over on a new socket.
                 outcome.failure = "timeout"
@@ -639,13 +688,8 @@ async def simulated_user(
                 session = None
                 continue
             except LookupError as error:
-                outcome.failure = f"no canvas: {error}"
+                outcome.failure = f"not on the page: {error}"
                 continue
-            outcome.seconds = result.seconds
-            outcome.answer = prediction(result)
-            outcome.exceptions = exceptions
-            outcome.error_alerts = len(result.error_alerts)
-            page = result
     finally:
         if session is not None:
             await session.close()
@@ -797,7 +841,70 @@ async def run_load(
         and summary["connect_failures"] == 0
         and summary["calibration_missing"] == 0
     )
+    if settings.answer:
+        summary["answers"] = summarize_answers(outcomes, record.page_load_exceptions)
     return summary
+
+
+def summarize_answers(outcomes: list[DrawingOutcome], page_load_exceptions: list[str]) -> dict[str, Any]:
+    """Answers sent, acknowledged (the toast came), refused (counted by the text shown), and
+    every "database is locked" a page showed."""
+    sent = [outcome for outcome in outcomes if outcome.answer_sent]
+    refusals = Counter(text for outcome in sent for text in outcome.refusals)
+    texts_shown = [*page_load_exceptions, *(text for o in outcomes for text in [*o.exceptions, *o.refusals])]
+    return {
+        "sent": len(sent),
+        "acknowledged": sum(outcome.acknowledged for outcome in sent),
+        "refused": sum(refusals.values()),
+        "refusal_texts": dict(refusals),
+        "acknowledge": summary_ms([o.acknowledge_seconds for o in sent if o.acknowledge_seconds is not None]),
+        "database_locked_on_pages": sum(DATABASE_LOCKED in text.lower() for text in texts_shown),
+    }
+
+
+def count_stored_answers(drawings_db: str) -> int:
+    """Answers in the current round of that database (what the wall counts)."""
+    store = open_store(drawings_db)
+    try:
+        return store.wall_summary().drawings
+    finally:
+        store.close()
+
+
+async def run_answers(
+    settings: LoadSettings,
+    template: CanvasTemplate,
+    drawings: list[Drawing],
+    drawings_db: str,
+    server_pid: int | None = None,
+    server_log: Path | None = None,
+) -> dict[str, Any]:
+    """The load twice in one server: drawing only (baseline), then drawing and answering "Right";
+    stroke latency side by side, and the acknowledged answers against the rows stored."""
+    baseline = await run_load(dataclasses.replace(settings, answer=False), template, drawings, server_pid=server_pid)
+    stored_before = await asyncio.to_thread(count_stored_answers, drawings_db)
+    answering = await run_load(dataclasses.replace(settings, answer=True), template, drawings, server_pid=server_pid)
+    stored = await asyncio.to_thread(count_stored_answers, drawings_db) - stored_before
+    answers = answering["answers"]
+    log_text = server_log.read_text(errors="replace").lower() if server_log else ""
+    baseline_p50, answering_p50 = baseline["latency"]["p50_ms"], answering["latency"]["p50_ms"]
+    report = {
+        "baseline": baseline,
+        "answering": answering,
+        "stored": stored,
+        "lost": answers["acknowledged"] - stored,
+        "database_locked_on_pages": answers["database_locked_on_pages"],
+        "database_locked_in_server_log": log_text.count(DATABASE_LOCKED),
+        "p50_ratio": round(answering_p50 / baseline_p50, 2) if baseline_p50 and answering_p50 else None,
+    }
+    report["ok"] = bool(
+        answers["acknowledged"]
+        and report["lost"] == 0
+        and report["database_locked_on_pages"] == report["database_locked_in_server_log"] == 0
+        and baseline["ok"]
+        and answering["ok"]
+    )
+    return report
 
 
 # --------------------------------------------------------------------------
@@ -1513,6 +1620,37 @@ def format_hostile_uploads(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_answers(report: dict[str, Any]) -> str:
+    """The two load columns side by side, then the answers against the rows stored."""
+    answers = report["answering"]["answers"]
+    acknowledge = answers["acknowledge"]
+    ratio = report["p50_ratio"]
+    lines = [
+        format_table({"drawing only": report["baseline"], "drawing and answering": report["answering"]}),
+        "",
+        (
+            f"answers sent {answers['sent']}, acknowledged {answers['acknowledged']} "
+            f"(the \"on the wall\" toast came), refused {answers['refused']}"
+        ),
+        *(f"  {count} x {text}" for text, count in answers["refusal_texts"].items()),
+        (
+            f"time to acknowledge (Right pressed -> new canvas and toast): p50 {_fmt(acknowledge['p50_ms'])} ms, "
+            f"p95 {_fmt(acknowledge['p95_ms'])} ms, max {_fmt(acknowledge['max_ms'])} ms"
+        ),
+        (
+            f"stroke latency p50 answering / drawing only: {_fmt(ratio)}x (target: at most 1.2x) -> "
+            f"{'within' if ratio is not None and ratio <= 1.2 else 'NOT within'} 1.2x"
+        ),
+        f"acknowledged {answers['acknowledged']}, stored {report['stored']}: lost {report['lost']} (must be 0)",
+        (
+            f"\"{DATABASE_LOCKED}\": {report['database_locked_on_pages']} on pages, "
+            f"{report['database_locked_in_server_log']} in the server log"
+        ),
+        f"OK (answers acknowledged, none lost, no lock, no crossed/missing/exception): {'yes' if report['ok'] else 'NO'}",
+    ]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
@@ -1596,6 +1734,18 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=30.0,
         help="with --hostile-uploads: seconds an upload gets before the visitor reloads the page "
         "and goes on (the upload keeps running on the server)",
+    )
+    modes.add_argument(
+        "--answer",
+        action="store_true",
+        help="run the load twice: drawing only, then pressing Right after each reading; answers "
+        "acknowledged vs stored, time to acknowledge, stroke latency side by side",
+    )
+    modes.add_argument(
+        "--drawings-db",
+        metavar="URL",
+        help="with --answer: the database the server stores answers in (given to a started server "
+        "as DRAWINGS_DB; default a fresh SQLite file in a temporary folder)",
     )
     modes.add_argument(
         "--capture-fixture",
@@ -1705,6 +1855,29 @@ async def _main(arguments: argparse.Namespace) -> int:
         report = await _with_server(arguments.start_server, arguments.url, hostile_uploads_job)
         print(json.dumps(report, indent=2) if arguments.json else format_hostile_uploads(report))
         return 0 if report["within_2x_p95"] and report["real_upload_read_right"] and not report["leaks"] else 1
+
+    if arguments.answer:
+        if arguments.canvas_key:
+            raise SystemExit("--answer draws on each new canvas the page shows: leave out --canvas-key")
+        if arguments.start_server is None and not arguments.drawings_db:
+            raise SystemExit("--answer with --url needs --drawings-db: the database that server uses")
+        with tempfile.TemporaryDirectory(prefix="loadtest-drawings-") as folder:
+            drawings_db = arguments.drawings_db or f"sqlite:///{Path(folder) / 'drawings.sqlite3'}"
+            os.environ[DB_URL_ENV] = drawings_db  # the server we start inherits it
+
+            async def answers_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
+                pid = server.process.pid if server and server.process else arguments.server_pid
+                log = server.log_path if server else None
+                report = await run_answers(settings_for(url), template, drawings, drawings_db, pid, log)
+                report["drawings_db"] = drawings_db
+                if server:
+                    report["answering"]["server_log_errors"] = server.logged_errors()
+                    report["server_log"] = str(server.log_path)
+                return report
+
+            report = await _with_server(arguments.start_server, arguments.url, answers_job)
+        print(json.dumps(report, indent=2) if arguments.json else format_answers(report))
+        return 0 if report["ok"] else 1
 
     async def load_job(url: str, server: StreamlitServer | None) -> dict[str, Any]:
         pid = server.process.pid if server and server.process else arguments.server_pid

@@ -32,6 +32,9 @@ test can simulate many users without a browser each:
    file), with the ``_streamlit_xsrf`` cookie echoed in an ``X-Xsrftoken``
    header when XSRF protection is on; then a rerun whose widget state for the
    uploader is a ``file_uploader_state_value`` listing the uploaded files.
+5. A button press is a rerun whose widget state for the button is a
+   ``trigger_value`` (true for that one run); a button inside an st.fragment
+   sends the fragment's id, as any widget of a fragment does.
 
 Nothing here knows about the canvas or digits: that lives in ``loadtest.py``.
 """
@@ -134,6 +137,13 @@ def bool_state(widget_id: str, value: bool) -> WidgetState:
     return widget_state
 
 
+def trigger_state(widget_id: str) -> WidgetState:
+    """A button's press: its trigger value, true for the one run it starts."""
+    widget_state = WidgetState(id=widget_id)
+    widget_state.trigger_value = True
+    return widget_state
+
+
 def file_uploader_state(widget_id: str, files: Sequence[UploadedFileInfo]) -> WidgetState:
     """An st.file_uploader's value: the files uploaded to it (none: the uploader is empty)."""
     widget_state = WidgetState(id=widget_id)
@@ -214,11 +224,15 @@ class RunResult:
     exceptions: list[ExceptionInfo] = field(default_factory=list)
     # st.error() boxes delivered during this run.
     error_alerts: list[str] = field(default_factory=list)
+    # st.toast() texts delivered during this run (a toast is not kept on the page: it fades).
+    toasts: list[str] = field(default_factory=list)
     # The page after this run: element tree path -> element, and -> block (containers).
     page: dict[tuple[int, ...], Element] = field(default_factory=dict)
     blocks: dict[tuple[int, ...], Block] = field(default_factory=dict)
     # The components-v2 elements on that page, in page order.
     components: list[ComponentInfo] = field(default_factory=list)
+    # Element path -> the st.fragment that wrote it ("" outside fragments).
+    fragment_ids: dict[tuple[int, ...], str] = field(default_factory=dict)
 
     def metric_values(self, label: str) -> list[str]:
         """Values of every st.metric with this label on the page, in page order."""
@@ -254,9 +268,16 @@ class RunResult:
     def widget(self, kind: str, label: str) -> Any:
         """The first element of this kind ("file_uploader", "button", ...) with this label, as
         its proto (it has the widget's ``id``); LookupError if the page has none."""
-        for _path, element in sorted(self.page.items()):
+        return getattr(self.page[self._widget_path(kind, label)], kind)
+
+    def widget_fragment_id(self, kind: str, label: str) -> str:
+        """The st.fragment that widget is in ("" if none): a change to it reruns only that fragment."""
+        return self.fragment_ids.get(self._widget_path(kind, label), "")
+
+    def _widget_path(self, kind: str, label: str) -> tuple[int, ...]:
+        for path, element in sorted(self.page.items()):
             if element.WhichOneof("type") == kind and getattr(element, kind).label == label:
-                return getattr(element, kind)
+                return path
         raise LookupError(f"no {kind} {label!r} on the page")
 
 
@@ -440,6 +461,7 @@ class StreamlitSession:
         request_failed = False
         exceptions: list[ExceptionInfo] = []
         error_alerts: list[str] = []
+        toasts: list[str] = []
 
         while True:
             message = await self._receive(deadline, timeout)
@@ -450,7 +472,7 @@ class StreamlitSession:
                 current_fragment_ids = list(message.metadata.run.fragment_ids)
                 self._remember_session(message)
             elif message_type == "delta":
-                self._apply_delta(message, current_run_id or "", exceptions, error_alerts)
+                self._apply_delta(message, current_run_id or "", exceptions, error_alerts, toasts)
             elif message_type == "session_event" and message.session_event.HasField(
                 "script_compilation_exception"
             ):
@@ -482,9 +504,11 @@ class StreamlitSession:
                     request_failed=request_failed,
                     exceptions=exceptions,
                     error_alerts=error_alerts,
+                    toasts=toasts,
                     page={path: placed.element for path, placed in self._page.items()},
                     blocks={path: placed.element for path, placed in self._blocks.items()},
                     components=self._components(),
+                    fragment_ids={path: placed.fragment_id for path, placed in self._page.items()},
                 )
             # Other messages (session_status_changed, page_info_changed,
             # heartbeat acks, ...) do not change what the page shows.
@@ -518,7 +542,7 @@ class StreamlitSession:
             message = ForwardMsg()
             message.ParseFromString(frame)
             if message.WhichOneof("type") == "delta":
-                self._apply_delta(message, "", exceptions, [])
+                self._apply_delta(message, "", exceptions, [], [])
 
     def _remember_session(self, message: ForwardMsg) -> None:
         new_session = message.new_session
@@ -532,6 +556,7 @@ class StreamlitSession:
         run_id: str,
         exceptions: list[ExceptionInfo],
         error_alerts: list[str],
+        toasts: list[str],
     ) -> None:
         delta = message.delta
         path = tuple(message.metadata.delta_path)
@@ -542,7 +567,7 @@ class StreamlitSession:
             self._blocks[path] = _PlacedElement(delta.add_block, run_id, delta.fragment_id)
             return
         if delta.WhichOneof("type") != "new_element":
-            return  # transient elements (toasts, spinners) hold no value we read
+            return  # other deltas (spinners, block changes) hold no value we read
         element = delta.new_element
         self._blocks.pop(path, None)
         self._page[path] = _PlacedElement(element, run_id, delta.fragment_id)
@@ -551,6 +576,8 @@ class StreamlitSession:
             exceptions.append(ExceptionInfo(element.exception.type, element.exception.message))
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             error_alerts.append(element.alert.body)
+        elif kind == "toast":
+            toasts.append(element.toast.body)
 
     def _components(self) -> list[ComponentInfo]:
         return [

@@ -140,3 +140,26 @@ def test_an_uploaded_digit_is_read_and_a_garbage_file_gets_a_plain_error():
     assert len(refused.error_alerts) == 1 and not refused.exceptions, refused
     assert "garbage.png" in refused.error_alerts[0]
     assert not refused.leaks, refused.error_alerts
+
+
+def test_two_users_answering_right_have_every_acknowledged_answer_stored(tmp_path, monkeypatch):
+    """Against the real app on a SQLite file: after each reading both users press Right, the page
+    comes back with a new canvas and the 'on the wall' toast, and the next drawing goes on that
+    canvas; every acknowledged answer is a row in the database, nothing refused, no exception."""
+    drawings_db = f"sqlite:///{tmp_path / 'drawings.sqlite3'}"
+    monkeypatch.setenv("DRAWINGS_DB", drawings_db)  # the server inherits it
+    template = loadtest.CanvasTemplate.from_fixture()
+    drawings = loadtest.render_digits(loadtest.CanvasStyle(), template)
+
+    async def run() -> dict:
+        with StreamlitServer(PROJECT_ROOT / "app.py") as server:
+            settings = loadtest.LoadSettings(url=server.url, users=2, duration=10, interval=1.0, answer=True)
+            return await loadtest.run_load(settings, template, drawings, server_pid=server.process.pid)
+
+    summary = asyncio.run(run())
+    answers = summary["answers"]
+
+    assert answers["acknowledged"] > 0, summary
+    assert answers["acknowledged"] == answers["sent"] == loadtest.count_stored_answers(drawings_db), answers
+    assert (answers["refused"], summary["exceptions"], summary["crossed"]) == (0, 0, 0), summary
+    assert summary["ok"], summary
