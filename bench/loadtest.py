@@ -950,7 +950,7 @@ def bad_inputs(style: CanvasStyle, template: CanvasTemplate) -> list[BadInput]:
         )
 
     huge = render_digit(3, style, template, scale=4000 / style.size)
-    oversized_megabytes = 26  # just over the 25 MB server.maxWidgetStateSize
+    oversized_megabytes = 6  # just over the app's 5 MB server.maxWidgetStateSize (.streamlit/config.toml)
     return [
         BadInput(
             "garbage_json",
@@ -979,6 +979,11 @@ def bad_inputs(style: CanvasStyle, template: CanvasTemplate) -> list[BadInput]:
             f"a {oversized_megabytes} MB data URL, over server.maxWidgetStateSize",
             with_data("data:image/png;base64," + "A" * (oversized_megabytes * 1_000_000)),
             closes_socket=True,
+        ),
+        BadInput(
+            "deep_json",
+            "JSON nested 5,000 deep (Python's parser raises RecursionError, not a JSON error)",
+            '{"drawing":' + "[" * 5000 + "]" * 5000 + "}",
         ),
         BadInput("empty_state", "an empty component state ({})", "{}"),
         BadInput(

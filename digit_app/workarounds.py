@@ -67,6 +67,31 @@ def tolerate_malformed_widget_json() -> None:
 
     unpack.tolerant = True
     session_state.unpack_widget_state_value = unpack
+    tolerate_deep_component_json()
+
+
+def tolerate_deep_component_json() -> None:
+    """Read a component state nested too deep to parse (RecursionError) as an empty one.
+
+    Streamlit 1.67's components-v2 state deserializer turns a JSONDecodeError into an empty state
+    but lets the RecursionError of JSON nested thousands deep escape, before the page runs: the
+    visitor got an error and the session stayed broken. Private API, hence the guard.
+    """
+    from streamlit.components.v2.bidi_component import serialization
+
+    serde = getattr(serialization, "BidiComponentSerde", None)
+    original = getattr(serde, "deserialize", None)
+    if original is None or getattr(original, "tolerant", False):
+        return
+
+    def deserialize(self, ui_value):
+        try:
+            return original(self, ui_value)
+        except RecursionError:
+            return original(self, None)
+
+    deserialize.tolerant = True
+    serde.deserialize = deserialize
 
 
 @st.cache_resource

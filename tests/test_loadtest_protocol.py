@@ -98,9 +98,9 @@ def test_a_simulated_stroke_has_the_shape_of_the_captured_browser_message():
 
 
 def test_malformed_canvas_states_over_the_websocket_leave_every_session_working():
-    """Crafted canvas states (not JSON, the wrong shape, not a PNG, a huge PNG, over the size
-    limit, empty): each gets a message or an answer, never a traceback, and that same session
-    then reads a real drawing; other sessions are never affected."""
+    """Crafted canvas states (not JSON, JSON nested 5,000 deep, the wrong shape, not a PNG, a huge
+    PNG, over the size limit, empty): each gets a message or an answer, never an error, and that
+    same session then reads a real drawing; other sessions are never affected."""
     template = loadtest.CanvasTemplate.from_fixture()
     style = loadtest.CanvasStyle()  # app.py's canvas
 
@@ -109,7 +109,8 @@ def test_malformed_canvas_states_over_the_websocket_leave_every_session_working(
             return await loadtest.run_bad_input(loadtest.LoadSettings(url=server.url), template, style)
 
     report = asyncio.run(run())
-    failed = {case["case"]: case for case in report["cases"] if not (case["recovered"] and case["other_sessions_ok"])}
+    failed = {case["case"]: case for case in report["cases"]
+              if not (case["recovered"] and case["other_sessions_ok"]) or case["exceptions"]}
     assert report["cases"] and not failed, failed
 
 
