@@ -7,13 +7,14 @@ import uuid
 import numpy as np
 import streamlit as st
 
+from digit_app.canvas import new_canvas
 from digit_app.store import drawings_store
 from mnist_core.drawings import AnswersPaused, StoreUnavailable, drawing_png
 from mnist_core.predictor import EMPTY, NOT_DIGIT, Reading
 
 MAX_ANSWERS_PER_MINUTE = 30  # faster than a person draws: a script, or a stuck finger
 DIGIT_OPTIONS = [str(digit) for digit in range(10)]
-ANSWER_NOTE_KEY = "answer_note"
+ANSWER_RESULT_KEY = "answer_result"
 
 
 def visitor_id() -> str:
@@ -22,57 +23,81 @@ def visitor_id() -> str:
 
 
 def answer_controls_ui(drawing: np.ndarray | None, reading: Reading | None, model_name: str, canvas_key: str) -> None:
-    """`Right`, or the digit(s) really drawn; nothing is stored until the person answers."""
+    """`Right`, or the digit(s) really drawn; nothing is stored until the person answers.
+
+    The answer is stored in the widgets' callbacks, which also start a new canvas: the rerun that
+    follows is the drawing fragment's alone, not the whole page's.
+    """
+    answer_result_ui()
     if reading is None or reading.status == EMPTY:
         return
     with st.container(key="answer_controls"):
         st.caption("Was it right? Nothing is kept unless you answer; answers go on the wall.")
+        answer = (drawing, reading, model_name)
         # A drawing the model declined has no reading to confirm, only the digit it really is.
-        if reading.status != NOT_DIGIT and st.button("Right", type="primary", icon=":material/check:",
-                                                     key=f"right-{canvas_key}"):
-            save_answer(drawing, reading, reading.text, model_name)
+        if reading.status != NOT_DIGIT:
+            st.button("Right", type="primary", icon=":material/check:", key=f"right-{canvas_key}",
+                      on_click=save_answer, args=(*answer, reading.text))
+        correction_key = f"correction-{canvas_key}"
         if len(reading.digits) == 1:
-            correction = st.pills("No, it was", DIGIT_OPTIONS, key=f"correction-{canvas_key}")
+            st.pills("No, it was", DIGIT_OPTIONS, key=correction_key, on_change=save_correction,
+                     args=(*answer, correction_key))
         else:
-            correction = st.text_input(
+            st.text_input(
                 "No, it was", max_chars=len(reading.digits) + 5, placeholder=f"the right {len(reading.digits)} digits",
-                key=f"correction-{canvas_key}", help="Digits only, one for each box on the right, then Enter",
+                key=correction_key, help="Digits only, one for each box on the right, then Enter",
+                on_change=save_correction, args=(*answer, correction_key),
             )
-        if correction:
-            save_answer(drawing, reading, correction.strip(), model_name)
 
 
-def save_answer(drawing: np.ndarray, reading: Reading, labels: str, model_name: str) -> None:
-    """Store the answer and start a new canvas; on any refusal, say why and store nothing."""
+def save_correction(drawing: np.ndarray, reading: Reading, model_name: str, correction_key: str) -> None:
+    """The callback of the digit(s) a person says were really drawn."""
+    if labels := (st.session_state.get(correction_key) or "").strip():
+        save_answer(drawing, reading, model_name, labels)
+
+
+def save_answer(drawing: np.ndarray, reading: Reading, model_name: str, labels: str) -> None:
+    """Store the answer and start a new canvas (a widget callback); on any refusal, store nothing.
+
+    What happened is left in the session for answer_result_ui, which the rerun shows.
+    """
+    state = st.session_state
     try:
         store = drawings_store()
         if store.answers_in_last(visitor_id(), seconds=60) >= MAX_ANSWERS_PER_MINUTE:
-            st.warning(f"More than {MAX_ANSWERS_PER_MINUTE} answers in a minute: take a breath, then answer again.")
+            state[ANSWER_RESULT_KEY] = ("warning", f"More than {MAX_ANSWERS_PER_MINUTE} answers in a minute: "
+                                                   "take a breath, then answer again.")
             return
         store.add_answer(
             visitor_id(), model_name, drawing_png(drawing),
             [(digit.model_input, digit.digit, digit.confidence) for digit in reading.digits], labels,
         )
     except AnswersPaused:
-        st.info("The presenter has paused answers for a moment: keep drawing, and answer again soon.")
+        state[ANSWER_RESULT_KEY] = ("info", "The presenter has paused answers for a moment: keep drawing, "
+                                            "and answer again soon.")
         return
     except StoreUnavailable as error:
-        st.warning(f"{error}. Reading your drawings still works.")
+        state[ANSWER_RESULT_KEY] = ("warning", f"{error}. Reading your drawings still works.")
         return
     except ValueError as error:  # a label outside 0-9, the wrong number of digits, ...
-        st.error(str(error))
+        state[ANSWER_RESULT_KEY] = ("error", str(error))
         return
-    state = st.session_state
     state.answers_given = state.get("answers_given", 0) + 1
-    state[ANSWER_NOTE_KEY] = "Right! On the wall." if labels == reading.text else f"Thanks: {labels}, on the wall."
-    state.canvas_round = state.get("canvas_round", 0) + 1  # a new, empty canvas for the next digit
-    st.rerun(scope="app")
+    note = "Right! On the wall." if labels == reading.text else f"Thanks: {labels}, on the wall."
+    state[ANSWER_RESULT_KEY] = ("toast", note)
+    new_canvas()  # an empty canvas for the next digit
 
 
-def answer_note_ui() -> None:
-    """The confirmation of the last answer, once, after the page came back with a new canvas."""
-    if note := st.session_state.pop(ANSWER_NOTE_KEY, None):
-        st.toast(note, icon=":material/check_circle:")
+def answer_result_ui() -> None:
+    """What became of the last answer, once: a toast when it is on the wall, else why not."""
+    result = st.session_state.pop(ANSWER_RESULT_KEY, None)
+    if result is None:
+        return
+    kind, text = result
+    if kind == "toast":
+        st.toast(text, icon=":material/check_circle:")
+    else:
+        getattr(st, kind)(text)
 
 
 def forget_my_drawings_ui() -> None:

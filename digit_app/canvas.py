@@ -17,20 +17,28 @@ from mnist_core.image_io import decode_canvas_png
 MAX_STROKES = 150  # far beyond any digits; its state (~4 MB of scribbles) nears server.maxWidgetStateSize
 
 
-def drawing_controls_ui() -> tuple[int, str]:
-    """Brush width and Clear, above the canvas; returns the brush and the canvas's key.
+def drawing_controls_ui() -> int:
+    """Brush width and Clear, above the canvas; returns the brush.
 
     Outside the drawing fragment: a stroke then reruns only the canvas and the answer.
     """
-    state = st.session_state
-    state.setdefault("canvas_round", 0)
     # One row, also on a phone (columns would stack there, pushing the canvas off the first screen).
     with st.container(horizontal=True, wrap=False, vertical_alignment="bottom", width=CANVAS_MAX_DISPLAY_WIDTH,
                       key="drawing_controls"):
         brush = st.slider("Brush", 4, 48, DEFAULT_BRUSH, help="Any width works: it is normalized")
         if st.button("Clear", type="primary"):
-            state.canvas_round += 1  # a new canvas key is the one clear that always empties it
-    return brush, f"canvas-{state.canvas_round}"
+            new_canvas()
+    return brush
+
+
+def new_canvas() -> None:
+    """Start an empty canvas: a new canvas key is the one clear that always empties it."""
+    st.session_state.canvas_round = st.session_state.get("canvas_round", 0) + 1
+
+
+def canvas_key() -> str:
+    """The canvas's key now: it changes with every Clear and every answer."""
+    return f"canvas-{st.session_state.get('canvas_round', 0)}"
 
 
 def canvas_ui(brush: int, key: str) -> np.ndarray | None:

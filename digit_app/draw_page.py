@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from digit_app import canvas
-from digit_app.answers import answer_controls_ui, answer_note_ui, forget_my_drawings_ui
+from digit_app.answers import answer_controls_ui, forget_my_drawings_ui
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
 from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
@@ -30,9 +30,8 @@ def draw_page() -> None:
     except (FileNotFoundError, ValueError) as error:
         st.error(str(error))
     else:
-        answer_note_ui()
-        brush, canvas_key = canvas.drawing_controls_ui()
-        draw_and_read_ui(predictor, brush, canvas_key)
+        brush = canvas.drawing_controls_ui()
+        draw_and_read_ui(predictor, brush)
         upload_ui(predictor)
     # Last, so that a new visitor's canvas is on screen before the charts (the slowest part of
     # the page to build and to draw) and Altair is imported.
@@ -40,8 +39,10 @@ def draw_page() -> None:
 
 
 @st.fragment
-def draw_and_read_ui(predictor: Predictor, brush: int, canvas_key: str) -> None:
-    """Canvas and live reading; a fragment, so a stroke reruns only this part of the page."""
+def draw_and_read_ui(predictor: Predictor, brush: int) -> None:
+    """Canvas, live reading and answers; a fragment, so a stroke or an answer reruns only this part
+    of the page (an answer's callback starts a new canvas: its key is read here)."""
+    canvas_key = canvas.canvas_key()
     drawing_column, details_column = st.columns([1, 1], gap="large")
     with drawing_column:
         # Above the canvas, so that on a phone the answer stays in view; its height is fixed
