@@ -11,6 +11,7 @@ import pytest
 
 from bench.strokes import DIGIT_STROKES
 from mnist_core.config import DATA_DIR_ENV, PROJECT_ROOT, data_dir_from_env
+from mnist_core.synthetic import render
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras, where a test loads it, logs quietly
 
@@ -48,3 +49,10 @@ def stroke_canvas(strokes, size=280, brush=18, scale=1.0, offset=(0, 0)) -> np.n
 # The digits the tests were written around, from the one table of drawn digits (bench/strokes.py):
 # the 0, the 1, the 4 in two strokes and the crossed 7 in two.
 DRAWN_STROKES = {digit: DIGIT_STROKES[digit] for digit in "0147"}
+
+
+def loop_scribble() -> np.ndarray:
+    """A pen going round four times, each loop drifting right: the scribble once read "0, 68% sure"."""
+    t = np.linspace(0, 8 * np.pi, 200)
+    loops = [[(50 + 8 * t_ / np.pi + 22 * np.cos(t_) - 16, 50 + 30 * np.sin(t_)) for t_ in t]]
+    return render(stroke_canvas(loops, size=320, brush=12, scale=2.2, offset=(20, 40)), "black_on_white")

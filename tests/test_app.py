@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 from app_support import metric_values, run_app
-from conftest import DRAWN_STROKES, stroke_canvas
+from conftest import DRAWN_STROKES, loop_scribble, stroke_canvas
 
 from mnist_core.config import DEFAULT_MODEL, MODELS_DIR, MODELS_DIR_ENV
 from mnist_core.display import drawing_with_boxes, pixel_grid
@@ -139,8 +139,6 @@ def test_malformed_metrics_break_only_the_model_panel(tmp_path, content, monkeyp
 
 
 def test_a_scribble_is_answered_not_a_digit_in_words_and_cannot_be_confirmed():
-    from test_not_a_digit import loop_scribble
-
     test = run_app(loop_scribble())
     assert not test.exception
     prediction = next(metric for metric in test.metric if metric.label == "Prediction")
