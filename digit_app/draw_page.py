@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from digit_app import canvas
 from digit_app.answers import answer_controls_ui, forget_my_drawings_ui
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
 from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
+from mnist_core import display
+from mnist_core.decode_worker import decode_image_in_worker
+from mnist_core.predictor import Predictor
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as server.maxUploadSize in .streamlit/config.toml
 UPLOAD_DECODE_SECONDS = 5.0  # a photo decodes in well under a second; a crafted file is stopped here
 UPLOAD_SHOWN_SIDE = 640  # the upload is shown as a thumbnail, never as its full array
-from mnist_core import display
-from mnist_core.decode_worker import decode_image_in_worker
-from mnist_core.predictor import Predictor
+DECODED_UPLOAD_KEY = "decoded_upload"
 
 
 def draw_page() -> None:
@@ -77,10 +80,7 @@ def upload_ui(predictor: Predictor) -> None:
         if upload is None:
             return
         try:
-            # In a child process killed after a timeout: a crafted file costs this visitor a few
-            # seconds, never a server core for minutes or the interpreter lock others' strokes need.
-            image = decode_image_in_worker(upload.getvalue(), name=upload.name, timeout=UPLOAD_DECODE_SECONDS,
-                                           max_bytes=MAX_UPLOAD_BYTES)
+            image = decoded_upload(upload)
             reading = predictor.read(image, multi=True)
         except ValueError as error:
             st.error(str(error))
@@ -90,3 +90,23 @@ def upload_ui(predictor: Predictor) -> None:
         with right:
             answer_ui(reading, label="Prediction for the upload")
             details_ui(reading)
+
+
+def decoded_upload(upload: UploadedFile) -> np.ndarray:
+    """The uploaded file as uint8 pixels, decoded once per file in this session (ValueError: refused).
+
+    In a child process killed after a timeout: a crafted file costs its visitor a few seconds, never
+    a server core for minutes or the interpreter lock others' strokes need. The outcome, refusal
+    included, is kept for the file on screen, so that later runs of the page do not decode it again.
+    """
+    file_id, outcome = st.session_state.get(DECODED_UPLOAD_KEY, (None, None))
+    if file_id != upload.file_id:
+        try:
+            outcome = decode_image_in_worker(upload.getvalue(), name=upload.name, timeout=UPLOAD_DECODE_SECONDS,
+                                             max_bytes=MAX_UPLOAD_BYTES)
+        except ValueError as error:
+            outcome = str(error)  # the refusal's message
+        st.session_state[DECODED_UPLOAD_KEY] = (upload.file_id, outcome)
+    if isinstance(outcome, str):
+        raise ValueError(outcome)
+    return outcome

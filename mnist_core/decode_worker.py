@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 
@@ -25,7 +23,6 @@ from mnist_core.image_io import MAX_FILE_BYTES, decode_image
 DECODE_SECONDS = 5.0  # a 12-megapixel photo takes well under a second
 MAX_DECODES = 2  # children decoding at once (the machine's cores); more uploads wait their turn
 SLOTS = threading.BoundedSemaphore(MAX_DECODES)
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the child imports this very copy of mnist_core
 
 
 def decode_image_in_worker(
@@ -38,10 +35,10 @@ def decode_image_in_worker(
         raise ValueError("Too many pictures are being read right now; try again in a moment")
     try:
         request = json.dumps({"name": name, "max_bytes": max_bytes}).encode() + b"\n" + data
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")])}
+        # The same interpreter, so the same installed mnist_core (pip install -e .).
         child = subprocess.Popen(
             [sys.executable, "-m", "mnist_core.decode_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         try:
             answer, _ = child.communicate(request, timeout=timeout)
