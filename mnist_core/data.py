@@ -96,7 +96,13 @@ def parse_idx(content: bytes, expected_magic: int, path: Path) -> np.ndarray:
 
 def load_split(data_dir: Path, split: str, checksums: dict[str, str] | None = None) -> Split:
     """Read and cross-check one split ("train" or "test") from data_dir."""
-    images_stem, labels_stem = SPLIT_FILES[split]
+    return read_idx_pair(data_dir, *SPLIT_FILES[split], checksums=checksums)
+
+
+def read_idx_pair(data_dir: Path, images_stem: str, labels_stem: str, checksums: dict[str, str] | None = None) -> Split:
+    """Images and labels from a pair of IDX files in data_dir (.gz or not), cross-checked: uint8
+    images (N, 28, 28), uint8 labels (N,) in 0-9. MNIST's splits, and the exported drawings."""
+    data_dir = Path(data_dir)
     images_path = find_idx_file(data_dir, images_stem)
     labels_path = find_idx_file(data_dir, labels_stem)
     images_bytes = read_file_bytes(images_path)
@@ -116,6 +122,23 @@ def load_split(data_dir: Path, split: str, checksums: dict[str, str] | None = No
         checksums[images_path.name] = hashlib.md5(images_bytes).hexdigest()
         checksums[labels_path.name] = hashlib.md5(labels_bytes).hexdigest()
     return Split(images=images, labels=labels)
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    """uint8 array -> IDX file content (big-endian header: magic, then each dimension)."""
+    header = magic.to_bytes(4, "big") + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx_pair(folder: Path, images_stem: str, labels_stem: str, split: Split) -> list[Path]:
+    """uint8 images (N, 28, 28) and labels (N,) -> STEM.gz files in folder, as MNIST ships them (their paths).
+
+    mtime=0: the same input gives byte-identical files (a re-run fixture changes nothing in git).
+    """
+    paths = [Path(folder) / f"{images_stem}.gz", Path(folder) / f"{labels_stem}.gz"]
+    paths[0].write_bytes(gzip.compress(idx_bytes(split.images, IMAGES_MAGIC), mtime=0))
+    paths[1].write_bytes(gzip.compress(idx_bytes(split.labels, LABELS_MAGIC), mtime=0))
+    return paths
 
 
 def load_from_dir(data_dir: Path) -> Mnist:

@@ -13,13 +13,12 @@ no model trained on, for the tests. Rendered pictures only; the fonts themselves
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from mnist_core.data import IMAGES_MAGIC, LABELS_MAGIC, SPLIT_FILES, WHERE_MNIST_COMES_FROM, load_mnist
+from mnist_core.data import SPLIT_FILES, WHERE_MNIST_COMES_FROM, Split, load_mnist, write_idx_pair
 from mnist_core.fonts import font_digits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -27,17 +26,8 @@ FIXTURE_DIR = FIXTURES / "mnist-small"
 FONT_FIXTURE = FIXTURES / "font-digits.npz"
 
 
-def idx_bytes(array: np.ndarray, magic: int) -> bytes:
-    """uint8 array -> IDX file content (big-endian header: magic, then each dimension)."""
-    header = magic.to_bytes(4, "big") + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-
-
 def write_split(folder: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
-    images_stem, labels_stem = SPLIT_FILES[split]
-    # mtime=0: the same input gives byte-identical files, so re-running changes nothing in git.
-    (folder / f"{images_stem}.gz").write_bytes(gzip.compress(idx_bytes(images, IMAGES_MAGIC), mtime=0))
-    (folder / f"{labels_stem}.gz").write_bytes(gzip.compress(idx_bytes(labels, LABELS_MAGIC), mtime=0))
+    write_idx_pair(folder, *SPLIT_FILES[split], Split(images=images, labels=labels))
 
 
 def main(argv=None) -> None:
