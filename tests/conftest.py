@@ -15,6 +15,9 @@ from mnist_core.synthetic import render
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras, where a test loads it, logs quietly
 
+# The database fixtures (database_url: SQLite, then a throwaway PostgreSQL server) for every test module.
+pytest_plugins = ["postgres_support"]
+
 FIXTURE_MNIST = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
 
 

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server for tests: a cluster in a temporary folder, started once per session.
 
-    from postgres_support import database_url, postgres_server   # the fixtures
+    # the fixtures, for every test module (tests/conftest.py: pytest_plugins)
     def test_x(database_url): ...                   # runs on SQLite, then on PostgreSQL
     url = postgres_server.new_database()            # or: an empty PostgreSQL database of its own
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bench.browser import browser_test_marks, draw_strokes, launch_chromium, open_page, wait_for_metric_value
 from bench.server import StreamlitServer

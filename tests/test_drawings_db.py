@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from conftest import DRAWN_STROKES, FIXTURE_MNIST, PROJECT_ROOT, stroke_canvas
-from postgres_support import database_url, postgres_server  # noqa: F401 (fixtures)
 from sqlalchemy import create_engine, inspect, select, text
 
 from mnist_core.data import load_split
@@ -30,7 +29,7 @@ PNG = drawing_png(CANVAS)
 
 
 @pytest.fixture
-def store(database_url):  # noqa: F811 (the fixture imported above)
+def store(database_url):
     store = open_store(database_url)
     yield store
     store.close()
@@ -144,7 +143,7 @@ while True:
 """
 
 
-def test_an_answer_confirmed_before_kill_9_is_kept(database_url):  # noqa: F811
+def test_an_answer_confirmed_before_kill_9_is_kept(database_url):
     open_store(database_url).close()  # the tables exist before the writer starts
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, database_url], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
@@ -172,7 +171,7 @@ def test_an_answer_confirmed_before_kill_9_is_kept(database_url):  # noqa: F811
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_the_schema_is_versioned_and_upgraded_and_a_newer_one_refused(database_url):  # noqa: F811
+def test_the_schema_is_versioned_and_upgraded_and_a_newer_one_refused(database_url):
     store = open_store(database_url)
     drawing_id = answer(store, "5")
     store.close()

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 from PIL import Image
-from postgres_support import database_url, postgres_server  # noqa: F401 (fixtures)
 
 from mnist_core.data import load_split
 from mnist_core.drawings import drawing_png, open_store
@@ -22,7 +21,7 @@ MNIST_DIGITS = load_split(FIXTURE_MNIST, "test")
 PNG = drawing_png(np.full((320, 320), 255, np.uint8))
 
 
-def run_export(database_url: str, *arguments: str) -> subprocess.CompletedProcess:  # noqa: F811
+def run_export(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DRAWINGS_DB": database_url}
     return subprocess.run(
         [*EXPORT, *arguments], check=False, capture_output=True, text=True, timeout=120, env=environment
@@ -34,7 +33,7 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(file))
 
 
-def test_the_export_reads_back_through_the_idx_parser(database_url, tmp_path):  # noqa: F811
+def test_the_export_reads_back_through_the_idx_parser(database_url, tmp_path):
     store = open_store(database_url)
     try:
         images = MNIST_DIGITS.images

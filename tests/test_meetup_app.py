@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from app_support import metric_values, run_app, run_wall
 from conftest import DRAWN_STROKES, stroke_canvas
-from postgres_support import database_url, postgres_server  # noqa: F401 (fixtures)
 
 from mnist_core.drawings import DB_URL_ENV, open_store
 from mnist_core.synthetic import render
@@ -17,7 +16,7 @@ SEVEN = render(stroke_canvas(DRAWN_STROKES["7"], scale=2.2, offset=(30, 20)), "b
 
 
 @pytest.fixture
-def database(database_url, monkeypatch):  # noqa: F811 (the fixture imported above)
+def database(database_url, monkeypatch):
     monkeypatch.setenv(DB_URL_ENV, database_url)
     monkeypatch.delenv("PRESENTER_PASSCODE", raising=False)
     store = open_store(database_url)
