@@ -4,14 +4,16 @@ decode_image's header checks bound what a file can cost, but a server should not
 threads (and the GIL they share) on every decoder's corner cases: here the decoding runs in a
 child process (python -m mnist_core.decode_worker), at most MAX_DECODES at once, killed when
 still busy after the timeout. Only the small decoded uint8 array comes back, as .npy bytes
-(never a pickle). A child costs a Python start, ~0.3 s on an idle machine: fine for an upload,
-not for every stroke of the canvas.
+(never a pickle). A child costs a Python start (~0.3 s idle, ~0.7 s on a busy server): each one
+used is replaced by a spare started at once, waiting with the decoders imported, so the next upload
+costs its decoding only. Each child reads one file and exits: nothing one file does reaches the next.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import queue
 import subprocess
 import sys
 import threading
@@ -23,6 +25,25 @@ from mnist_core.image_io import MAX_FILE_BYTES, decode_image
 DECODE_SECONDS = 5.0  # a 12-megapixel photo takes well under a second
 MAX_DECODES = 2  # children decoding at once (the machine's cores); more uploads wait their turn
 SLOTS = threading.BoundedSemaphore(MAX_DECODES)
+SPARES: queue.SimpleQueue[subprocess.Popen] = queue.SimpleQueue()  # started, waiting for a file on stdin
+
+
+def start_child() -> subprocess.Popen:
+    # The same interpreter, so the same installed mnist_core (pip install -e .).
+    return subprocess.Popen(
+        [sys.executable, "-m", "mnist_core.decode_worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+
+
+def take_child() -> subprocess.Popen:
+    """A started child (a spare if one is waiting), and a spare started in its place."""
+    try:
+        child = SPARES.get_nowait()
+    except queue.Empty:
+        child = start_child()
+    threading.Thread(target=lambda: SPARES.put(start_child()), daemon=True).start()
+    return child
 
 
 def decode_image_in_worker(
@@ -35,11 +56,7 @@ def decode_image_in_worker(
         raise ValueError("Too many pictures are being read right now; try again in a moment")
     try:
         request = json.dumps({"name": name, "max_bytes": max_bytes}).encode() + b"\n" + data
-        # The same interpreter, so the same installed mnist_core (pip install -e .).
-        child = subprocess.Popen(
-            [sys.executable, "-m", "mnist_core.decode_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
+        child = take_child()
         try:
             answer, _ = child.communicate(request, timeout=timeout)
         except subprocess.TimeoutExpired as error:
@@ -59,6 +76,8 @@ def serve_one_request() -> None:
     """In the child: a JSON line {"name", "max_bytes"} then the file's bytes on stdin ->
     b"I" + the decoded array as .npy, or b"E" + the message for the user, on stdout."""
     header, _, data = sys.stdin.buffer.read().partition(b"\n")
+    if not header:  # a spare whose server stopped: nothing to do
+        return
     request = json.loads(header)
     try:
         image = decode_image(data, request["name"], request["max_bytes"])
