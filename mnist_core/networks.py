@@ -102,6 +102,24 @@ def build_cnn_ensemble(members: list[keras.Model]) -> keras.Model:
     return keras.Model(inputs, layers.Average()(outputs), name=f"cnn_ensemble_{len(members)}")
 
 
+
+def not_digit_network() -> keras.Model:
+    """The not-a-digit detector (mnist_core.not_digit): two small convs and a dense head, softmax
+    over (digit, not a digit). ~0.1 ms a piece in NumPy: it runs on every piece of every stroke."""
+    model = keras.Sequential([
+        keras.Input(shape=INPUT_SHAPE),
+        layers.Conv2D(16, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dropout(0.3),
+        layers.Dense(2, activation="softmax"),
+    ], name="not_digit")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
 # A preset's network, by the name the preset gives (presets.py stays free of Keras).
 NETWORKS = {
     "mlp_128_64": build_mlp_128_64,

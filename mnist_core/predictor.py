@@ -19,8 +19,8 @@ from mnist_core.config import (
     NUM_CLASSES,
     model_dir,
 )
-from mnist_core.digit_shapes import load_digit_shapes
 from mnist_core.normalize import image_to_ink, normalize_digit
+from mnist_core.not_digit import load_detector, not_digit_scores
 from mnist_core.numpy_forward import read_forward
 from mnist_core.segment import Box, DigitInk, find_digits, split_touching
 
@@ -28,13 +28,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # A reading's status: OK, a digit read; UNSURE, the model hesitates between digits (below the
 # calibrated confidence); NOT_DIGIT, the drawing looks like no digit at all (a scribble, a letter,
-# a shape: far from every digit the model learnt, see digit_shapes); EMPTY, nothing drawn.
+# a shape: mnist_core.not_digit's detector says so); EMPTY, nothing drawn.
 OK, UNSURE, EMPTY, NOT_DIGIT = "ok", "unsure", "empty", "not_digit"
 # Reading.hint when a drawing is not read and its ink is blobs a brush too wide made of it.
 THIN_BRUSH_HINT = "try a thinner brush"
-# Of a drawing read as several pieces, a second piece must be this far (share of its digit's
-# threshold) for any to count as no digit: touching digits cut apart leave at most one odd piece
-# (second-farthest pieces <= 0.64 in 100 touching strips; a loop scribble's two: 1.27 and 0.93).
+# Of a drawing read as several pieces, a second piece must score this much (share of the
+# threshold) for any to count as no digit: touching digits cut apart leave at most one odd piece.
 SECOND_PIECE_FAR = 0.8
 SMALL_BATCH = 16  # up to this many images go through NumPy, larger batches through TensorFlow (not a drawing's pieces)
 
@@ -94,10 +93,10 @@ class Predictor:
         self.folder = Path(model_dir(folder))
         path = artifacts.model_file(self.folder)
         self.unsure_threshold = read_unsure_threshold(self.folder)
-        # Per digit, the largest distance from its shapes a drawn digit of it reaches (calibrate.py);
-        # without them (or the shapes), no drawing is judged NOT_DIGIT.
-        self.not_digit_distances = read_not_digit_distances(self.folder)
-        self.digit_shapes = load_digit_shapes(self.folder) if self.not_digit_distances is not None else None
+        # The not-a-digit detector and the score above which a piece is no digit (calibrate.py);
+        # without them, no drawing is judged NOT_DIGIT.
+        self.not_digit_threshold = read_not_digit_threshold(self.folder)
+        self.not_digit_detector = load_detector(self.folder) if self.not_digit_threshold is not None else None
         self._keras_lock = threading.Lock()
         self._model = None
         self._forward = None
@@ -191,14 +190,13 @@ class Predictor:
         inputs, probabilities = read_digits(digits)
         return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
 
-    def not_digit(self, inputs: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-        """float32 (n, 28, 28) one drawing's pieces, (n, 10) probabilities -> bool (n,): which look
-        like no digit. Of several pieces, none does unless a second one is nearly as far too: cutting
-        touching digits apart leaves an odd piece (half a 0 against a 1) where the number reads right."""
-        if self.digit_shapes is None or len(inputs) == 0:
+    def not_digit(self, inputs: np.ndarray) -> np.ndarray:
+        """float32 (n, 28, 28) one drawing's pieces -> bool (n,): which look like no digit. Of several
+        pieces, none does unless a second one nearly does too: cutting touching digits apart leaves
+        an odd piece (half a 0 against a 1) where the number reads right."""
+        if self.not_digit_detector is None or len(inputs) == 0:
             return np.zeros(len(inputs), bool)
-        classes = probabilities.argmax(axis=1)
-        ratios = self.digit_shapes.distances(inputs, classes) / self.not_digit_distances[classes]
+        ratios = not_digit_scores(self.not_digit_detector, inputs) / self.not_digit_threshold
         far = ratios > 1.0
         if len(ratios) > 1 and np.sort(ratios)[-2] <= SECOND_PIECE_FAR:
             far[:] = False
@@ -207,7 +205,7 @@ class Predictor:
     def make_reading(
         self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
     ) -> Reading:
-        far = self.not_digit(inputs, probabilities)
+        far = self.not_digit(inputs)
         readings = [
             DigitReading(
                 box=box, model_input=model_input, probabilities=p,
@@ -233,17 +231,17 @@ def read_unsure_threshold(folder: Path) -> float:
     return value if 0.0 < value < 1.0 else DEFAULT_UNSURE_THRESHOLD
 
 
-def read_not_digit_distances(folder: Path) -> np.ndarray | None:
-    """float32 (10,) per-digit thresholds in folder/calibration.json ("not_digit_distances"), or None
-    when the model was calibrated without them."""
+def read_not_digit_threshold(folder: Path) -> float | None:
+    """The detector's calibrated score in folder/calibration.json ("not_digit_threshold"), or None
+    when the model was calibrated without it."""
     path = Path(folder) / CALIBRATION_FILE
     if not path.is_file():
         return None
     try:
-        values = np.asarray(artifacts.read_json(path)["not_digit_distances"], np.float32)
+        value = float(artifacts.read_json(path)["not_digit_threshold"])
     except (ValueError, KeyError, TypeError):
         return None
-    return values if values.shape == (NUM_CLASSES,) and np.all(values > 0) else None
+    return value if 0.0 < value < 1.0 else None
 
 
 def resolve_touching(digits: list[DigitInk], probabilities) -> list[DigitInk]:

@@ -7,31 +7,35 @@ for validation, never from the test set. The "not sure" threshold is the lowest 
 probability t such that readings with confidence >= t are right at least --target of the time;
 below t the app says "not sure" and shows the top two.
 
-"Not a digit": each digit's shapes (mean and main modes of variation, mnist_core.digit_shapes)
-are fitted on --shape-images training images (never the held-out ones) and saved as
-digit_shapes.npz; per digit, the threshold is the distance from its shapes that all but
---refuse-digits of the held-out drawn digits read as it stay within. Drawings farther than that
-are answered "not_digit". The share of generated non-digits (mnist_core.non_digits, seed
---non-digit-seed; judge on another seed) refused (any status but ok) is reported.
-Writes calibration.json (and digit_shapes.npz) into the model folder.
+"Not a digit": a small network (mnist_core.not_digit) learns to tell the pieces the pipeline cuts
+out of drawn digits (--detector-canvases canvases from training images, never the held-out ones,
+and --font-copies variants of the training fonts' digits, as train.py uses them: fetch them
+first with scripts/fetch_fonts.py, or pass --font-copies 0) from those it cuts
+out of --detector-non-digits generated non-digits (mnist_core.non_digits, seed --detector-seed). Its
+threshold is the score that all but --refuse-digits of the held-out drawn digits stay under. The
+share of other generated non-digits (seed --non-digit-seed) refused (any status but ok) is reported.
+Writes calibration.json and the detector (not_digit.keras) into the model folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from mnist_core import artifacts
-from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL, NUM_CLASSES
+from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL
 from mnist_core.data import load_mnist
-from mnist_core.digit_shapes import DigitShapes, fit_digit_shapes, save_digit_shapes
+from mnist_core.fonts import as_mnist, font_digits, handwritten_variants
 from mnist_core.non_digits import make_non_digits
 from mnist_core.normalize import normalize_digit
-from mnist_core.predictor import EMPTY, OK, Predictor, Reading
+from mnist_core.not_digit import DETECTOR_FILE, load_detector, not_digit_scores, train_detector
+from mnist_core.predictor import EMPTY, OK, Predictor
 from mnist_core.synthetic import make_samples
 
 LOWEST, HIGHEST = 0.5, 0.95  # below 0.5 another class could be as likely; above 0.95 it nags
@@ -46,34 +50,58 @@ def lowest_threshold(confidences: np.ndarray, correct: np.ndarray, target: float
     return HIGHEST
 
 
-def distances(shapes: DigitShapes, reading: Reading) -> tuple[np.ndarray, np.ndarray]:
-    """A reading -> int (n,) the digits read and float32 (n,) each one's distance from its shapes."""
-    if not reading.digits:
-        return np.zeros(0, int), np.zeros(0, np.float32)
-    classes = np.array([d.digit for d in reading.digits])
-    return classes, shapes.distances(np.stack([d.model_input for d in reading.digits]), classes)
+# The drawn digits the detector learns from, as shares of --detector-canvases: every kind of canvas
+# the app meets, strips included (their pieces, touching digits cut apart too, are digits).
+DETECTOR_DIGIT_KINDS = {"single": 0.36, "specks": 0.09, "extreme_brush": 0.15, "faint": 0.09, "strays": 0.09,
+                        "multi": 0.07, "multi_touching": 0.05, "multi_sizes": 0.05, "multi_close": 0.05}
+DETECTOR_MNIST_IMAGES = 8000  # MNIST training digits also taught as MNIST made them
+DETECTOR_SEED = 1001  # its non-digits' seed: neither the report's (7) nor the tests' and bench's (31)
 
 
-def per_digit_thresholds(classes: np.ndarray, far: np.ndarray, refuse: float) -> np.ndarray:
-    """int (n,) digits read, float (n,) distances -> float (10,) per-digit thresholds: each digit's
-    median distance times the one factor that all but `refuse` of the drawn digits stay within (one
-    factor for all: a per-digit tail of a few hundred readings is too noisy to set alone)."""
-    medians = np.array([np.median(far[classes == digit]) if (classes == digit).any() else np.median(far)
-                        for digit in range(NUM_CLASSES)])
-    return medians * float(np.quantile(far / medians[classes], 1 - refuse))
+def pieces(predictor: Predictor, canvases) -> np.ndarray:
+    """Canvases (any image arrays) -> float32 (n, 28, 28) every piece the app's reading cuts out of them."""
+    found = [d.model_input for canvas in canvases for d in predictor.read(canvas, multi=True).digits]
+    return np.stack(found).astype(np.float32)
+
+
+def detector_examples(predictor: Predictor, images: np.ndarray, labels: np.ndarray, args) -> tuple[np.ndarray, np.ndarray]:
+    """Training images (never the held-out ones) -> float32 (N, 28, 28) digit pieces and (M, 28, 28)
+    non-digit pieces, as the app's pipeline makes them."""
+    digits = [pieces(predictor, (sample.image for sample in make_samples(images, labels, int(args.detector_canvases * share), kind, seed=args.seed + index)))
+              for index, (kind, share) in enumerate(DETECTOR_DIGIT_KINDS.items())]
+    digits.append(np.stack([normalize_digit(image.astype(np.float32) / 255) for image in images[:DETECTOR_MNIST_IMAGES]]))
+    if args.font_copies:
+        glyphs, font_labels, _ = font_digits(args.fonts_dir, held_out=False)
+        digits.append(as_mnist(handwritten_variants(glyphs, font_labels, args.font_copies, seed=args.seed)[0]))
+    non_digits = pieces(predictor, (drawing.image for drawing in make_non_digits(args.detector_non_digits, seed=args.detector_seed)))
+    return np.concatenate(digits), non_digits
+
+
+def save_detector(model, folder: Path) -> Path:
+    """Write the Keras detector into folder atomically: a reader never sees half a file."""
+    path = folder / DETECTOR_FILE
+    partial = path.with_name(f".partial-{DETECTOR_FILE}")  # Keras insists on the .keras ending
+    model.save(partial)
+    os.replace(partial, path)
+    return path
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--fonts-dir", help="handwriting fonts folder (default: $DIGIT_FONTS_DIR or artifacts/fonts)")
     parser.add_argument("--canvases", type=int, default=6000, help="fewer make the threshold noisy")
     parser.add_argument("--target", type=float, default=0.995, help="accuracy required above the threshold")
     parser.add_argument("--seed", type=int, default=99)
-    parser.add_argument("--shape-images", type=int, default=10000, help="training images the digits' shapes are fitted on")
-    parser.add_argument("--refuse-digits", type=float, default=0.003,
-                        help="share of drawn digits allowed beyond their digit's not-a-digit threshold")
-    parser.add_argument("--non-digits", type=int, default=1200, help="generated non-digit drawings to report on")
+    parser.add_argument("--refuse-digits", type=float, default=0.002,
+                        help="share of held-out drawn digits allowed above the not-a-digit threshold")
+    parser.add_argument("--detector-canvases", type=int, default=16000, help="drawn-digit canvases the detector learns from")
+    parser.add_argument("--detector-non-digits", type=int, default=16000, help="generated non-digits the detector learns from")
+    parser.add_argument("--detector-seed", type=int, default=DETECTOR_SEED)
+    parser.add_argument("--detector-epochs", type=int, default=10)
+    parser.add_argument("--font-copies", type=int, default=12, help="variants of each training font's digits the detector learns from (0: none)")
+    parser.add_argument("--non-digits", type=int, default=1200, help="generated non-digits to report on")
     parser.add_argument("--non-digit-seed", type=int, default=7)
     args = parser.parse_args(argv)
 
@@ -82,36 +110,35 @@ def main(argv=None) -> None:
     held_out = metrics["validation_images"]
     train = load_mnist(args.data_dir).train
     images, labels = train.images[-held_out:], train.labels[-held_out:]
-    fitting = min(args.shape_images, len(train.images) - held_out)
-    shapes = fit_digit_shapes(np.stack([normalize_digit(image.astype(np.float32) / 255) for image in train.images[:fitting]]),
-                              train.labels[:fitting])
+    started = time.monotonic()
+    digit_pieces, non_digit_pieces = detector_examples(predictor, train.images[:-held_out], train.labels[:-held_out], args)
+    print(f"not-a-digit detector: {len(digit_pieces)} digit pieces, {len(non_digit_pieces)} non-digit pieces "
+          f"({time.monotonic() - started:.0f} s)", flush=True)
+    detector_path = save_detector(train_detector(digit_pieces, non_digit_pieces, args.detector_epochs, args.seed), predictor.folder)
+    detector = load_detector(predictor.folder)
 
-    confidences, correct, read_as, far, canvas_of = [], [], [], [], []
+    confidences, correct, scores = [], [], []
     for kind, share in (("single", 0.6), ("specks", 0.2), ("extreme_brush", 0.2)):
         for sample in make_samples(images, labels, int(args.canvases * share), kind, seed=args.seed):
             reading = predictor.read(sample.image)
             if reading.status == EMPTY:
                 confidences.append(0.0)
                 correct.append(False)
+                scores.append(0.0)
                 continue
-            classes, digit_distances = distances(shapes, reading)
-            read_as.extend(classes)
-            far.extend(digit_distances)
-            canvas_of.extend([len(confidences)] * len(classes))
+            scores.append(float(not_digit_scores(detector, np.stack([d.model_input for d in reading.digits])).max()))
             confidences.append(reading.first.confidence)
             correct.append(reading.text == sample.expected)
-    confidences, correct = np.array(confidences), np.array(correct)
-    read_as, far, canvas_of = np.array(read_as), np.array(far), np.array(canvas_of)
+    confidences, correct, scores = np.array(confidences), np.array(correct), np.array(scores)
 
     threshold = lowest_threshold(confidences, correct, args.target)
     unsure = confidences < threshold
-    not_digit_distances = per_digit_thresholds(read_as, far, args.refuse_digits)
-    not_digit = np.zeros(len(correct), bool)
-    not_digit[canvas_of[far > not_digit_distances[read_as]]] = True
+    not_digit_threshold = float(np.quantile(scores, 1 - args.refuse_digits))
+    not_digit = scores > not_digit_threshold
 
     # The predictor judged with the new thresholds, as it will be once they are saved.
-    predictor.unsure_threshold, predictor.digit_shapes = threshold, shapes
-    predictor.not_digit_distances = not_digit_distances.astype(np.float32)
+    predictor.unsure_threshold = threshold
+    predictor.not_digit_detector, predictor.not_digit_threshold = detector, not_digit_threshold
     non_digits_refused = [predictor.read(drawing.image, multi=True).status != OK  # multi: as the app reads
                           for drawing in make_non_digits(args.non_digits, seed=args.non_digit_seed)]
     report = {
@@ -124,7 +151,7 @@ def main(argv=None) -> None:
         "errors_caught_as_unsure": float(unsure[~correct].mean()) if (~correct).any() else None,
         "right_answers_marked_unsure": float(unsure[correct].mean()) if correct.any() else None,
         "source": f"{held_out} held-out training images drawn as canvases, seed {args.seed}",
-        "not_digit_distances": [round(float(value), 3) for value in not_digit_distances],
+        "not_digit_threshold": round(not_digit_threshold, 4),
         "refuse_digits": args.refuse_digits,
         "drawn_digits_not_digit": float(not_digit.mean()),
         "drawn_digits_not_ok": float((unsure | not_digit).mean()),
@@ -132,11 +159,14 @@ def main(argv=None) -> None:
         "errors_caught_as_not_digit_or_unsure": float((unsure | not_digit)[~correct].mean()) if (~correct).any() else None,
         "non_digits_refused": float(np.mean(non_digits_refused)),
         "non_digits_source": f"{args.non_digits} generated non-digits (mnist_core.non_digits), seed {args.non_digit_seed}, read as the app does",
-        "digit_shapes_source": f"the first {fitting} training images, {shapes.components.shape[1]} components per digit",
+        "detector": {"file": DETECTOR_FILE, "digit_pieces": int(len(digit_pieces)), "non_digit_pieces": int(len(non_digit_pieces)),
+                     "detector_canvases": args.detector_canvases, "detector_non_digits": args.detector_non_digits,
+                     "detector_seed": args.detector_seed, "epochs": args.detector_epochs, "font_copies": args.font_copies,
+                     "seconds": round(time.monotonic() - started)},
+        "command": "python scripts/calibrate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     artifacts.write_json(predictor.folder / CALIBRATION_FILE, report)
-    save_digit_shapes(shapes, predictor.folder)
     for key, value in report.items():
         print(f"{key:<28} {value}")
 

@@ -12,10 +12,8 @@ from mnist_core.non_digits import make_non_digits
 from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT
 from mnist_core.synthetic import make_samples, render
 
-NON_DIGIT_SEED = 31  # never the seed calibrate.py chose the thresholds on (7)
-# The issue asked for 85%; the shipped rule (distance from the digit's shapes, within a 0.3% budget
-# of drawn digits refused) refuses about a third (9 of these 36): this guards what it does, not the goal.
-MIN_REFUSED = 0.2
+NON_DIGIT_SEED = 31  # neither the seed the detector learnt from (1001) nor the one calibrate.py reported on (7)
+MIN_REFUSED = 0.8  # of 36: the shipped detector refuses ~90% of this seed's non-digits (bench/non_digits.py)
 
 
 def test_the_loop_scribble_is_not_read_as_a_digit(predictor):
