@@ -40,8 +40,8 @@ def heat_picture(ink: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     saliency over it in the accent colour, its strongest point fully coloured."""
     strongest = float(saliency.max())
     heat = saliency / strongest if strongest > 0 else saliency
-    pale = (255 - 0.35 * (255 - on_white(ink).astype(np.float32))).astype(np.uint8)
-    return paint(pale, np.sqrt(heat), HEAT)  # the square root: faint evidence stays visible
+    pale = (255 - 0.25 * (255 - on_white(ink).astype(np.float32))).astype(np.uint8)
+    return paint(pale, 1.5 * np.sqrt(heat), HEAT)  # the square root, raised: faint evidence stays visible
 
 
 def framed(fitted: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +63,17 @@ class NeighbourIndex:
     training_indices: np.ndarray  # int64 (K,): where each digit sits in MNIST's training set
     metadata: dict
 
+    @cached_property
+    def squared_norms(self) -> np.ndarray:
+        """float32 (K,): each indexed digit's squared length in the reduced space."""
+        return np.square(self.features).sum(axis=1)
+
     def nearest(self, features: np.ndarray, count: int = NEIGHBOURS) -> np.ndarray:
         """float32 (F,) one drawing's penultimate features -> int64 (count,) positions in this index,
         nearest first."""
         point = (features - self.mean) @ self.components
-        distances = np.square(self.features - point).sum(axis=1)
+        # |a - b|^2 = |a|^2 - 2 a.b + |b|^2: one product with the index, no (K, D) difference array.
+        distances = self.squared_norms - 2.0 * (self.features @ point) + float(point @ point)
         closest = np.argpartition(distances, count)[:count]
         return closest[np.argsort(distances[closest], kind="stable")]
 
