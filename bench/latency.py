@@ -31,6 +31,12 @@ in the room sees while everyone else draws. The load's own figures are reported 
 load the strokes are timed on each page's last start, one page after the other.
 
     python bench/latency.py --strokes 20 --starts 1 --under-load 20
+
+With --inside-panel a third page joins the alternation: app.py again, with its "Inside the model"
+panel opened before the first stroke (digit_app/inside_model.py), so that the panel's cost is
+measured against the closed page under the same load.
+
+    python bench/latency.py --strokes 30 --starts 1 --inside-panel
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ PAGES = {
     # bare_canvas.py's canvas is 280 px on purpose: a fixed baseline, whatever size the app's is.
     "bare": {"script": PROJECT_ROOT / "bench" / "pages" / "bare_canvas.py", "canvas_pixels": 280},
 }
+INSIDE_PANEL = "Inside the model"  # the expander --inside-panel opens on its copy of the app
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
 LOAD_SETTLE = 6.0  # seconds for the simulated users to connect and start drawing
@@ -168,7 +175,7 @@ def empty_canvas(page, name: str) -> None:
     """The app: its Clear button (a new canvas). The bare page: the canvas toolbar's reset."""
     if current_value(page) in EMPTY_VALUES:
         return
-    if name == "app":
+    if name != "bare":
         page.locator("canvas.upper-canvas").evaluate_all(
             "canvases => canvases.forEach(c => c.dataset.staleCanvas = '1')"
         )
@@ -200,14 +207,18 @@ def load_summary(process: subprocess.Popen) -> dict:
     return {key: summary[key] for key in keys}
 
 
-def open_visitor(browser, url: str, stack: contextlib.ExitStack):
-    """A new visitor (nothing cached) on url: the watched page once its canvas shows, and the canvas."""
+def open_visitor(browser, url: str, stack: contextlib.ExitStack, expand: str | None = None):
+    """A new visitor (nothing cached) on url: the watched page once its canvas shows (and the
+    expander labelled `expand` is open), and the canvas."""
     context = browser.new_context(viewport=VIEWPORT)
     stack.callback(context.close)
     page = context.new_page()
     page.goto(url, timeout=TIMEOUT * 1000)
     wait_for_app_idle(page, TIMEOUT)
     canvas = wait_for_canvas(page, TIMEOUT)
+    if expand:
+        page.get_by_text(expand, exact=True).click()
+        wait_for_app_idle(page, TIMEOUT)
     page.evaluate(WATCH_JS)
     return page, canvas
 
@@ -234,7 +245,7 @@ def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, loa
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
         healthy = time.perf_counter() - launched
-        page, canvas = open_visitor(browser, url, stack)
+        page, canvas = open_visitor(browser, url, stack, page_info.get("expand"))
         ready = time.perf_counter() - launched
         # The driver moves the mouse in many small steps, which takes a while: that time is
         # the test's, not the page's, so it is not counted.
@@ -257,7 +268,7 @@ def strokes_side_by_side(browser, strokes: int) -> dict:
         pages = {}
         for name, page_info in PAGES.items():
             url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
-            page, canvas = open_visitor(browser, url, stack)
+            page, canvas = open_visitor(browser, url, stack, page_info.get("expand"))
             timed_stroke(page, canvas, digit_stroke("1", page_info["canvas_pixels"]))  # a first answer, not timed
             pages[name] = page
         return time_strokes(pages, strokes)
@@ -279,11 +290,15 @@ def main(argv=None) -> int:
     parser.add_argument("--under-load", type=int, default=0, metavar="USERS",
                         help="time the strokes while USERS simulated users draw too (bench/loadtest.py)")
     parser.add_argument("--load-interval", type=float, default=2.0, help="seconds between a simulated user's drawings")
+    parser.add_argument("--inside-panel", action="store_true",
+                        help="also time app.py with its Inside the model panel open (page \"panel\")")
     args = parser.parse_args(argv)
     if args.app:
         PAGES["app"]["script"] = args.app.resolve()
     if args.bare:
         PAGES["bare"]["script"] = args.bare.resolve()
+    if args.inside_panel:
+        PAGES["panel"] = {**PAGES["app"], "expand": INSIDE_PANEL}
     if args.strokes < 1 or args.starts < 1:
         parser.error("--strokes and --starts must be at least 1")
     if not chromium_available():
@@ -331,6 +346,11 @@ def main(argv=None) -> int:
     report["ratio_app_over_bare"]["startup_first_answer"] = (
         app["startup"]["first_answer_s"] / bare["startup"]["first_answer_s"]
     )
+    if "panel" in report["pages"]:
+        panel = report["pages"]["panel"]
+        report["ratio_panel_over_app"] = {
+            key: panel["latency"][key] / app["latency"][key] for key in ("p50_ms", "p95_ms", "max_ms")
+        }
     report["environment"] = {"cpus": os.cpu_count(), "loadavg_before": load_before,
                              "loadavg_after": os.getloadavg(), "run_seconds": time.perf_counter() - began}
 
@@ -346,6 +366,9 @@ def main(argv=None) -> int:
         print(f"{name:<8}{info['script']:<{width}}{lat['p50_ms']:>9.0f}{lat['p95_ms']:>9.0f}{lat['max_ms']:>9.0f}")
     ratio = report["ratio_app_over_bare"]
     print(f"{'app/bare':<{width + 8}}{ratio['p50_ms']:>9.2f}{ratio['p95_ms']:>9.2f}{ratio['max_ms']:>9.2f}")
+    if "ratio_panel_over_app" in report:
+        inside = report["ratio_panel_over_app"]
+        print(f"{'panel/app':<{width + 8}}{inside['p50_ms']:>9.2f}{inside['p95_ms']:>9.2f}{inside['max_ms']:>9.2f}")
     if args.under_load:
         print("\nThe simulated users meanwhile (bench/loadtest.py: last stroke sent -> rerun finished)")
         print(f"{'page':<8}{'drawings':>9}{'per s':>7}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}"
