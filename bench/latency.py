@@ -70,6 +70,7 @@ PAGES = {
     "bare": {"script": PROJECT_ROOT / "bench" / "pages" / "bare_canvas.py", "canvas_pixels": 280},
 }
 INSIDE_PANEL = "Inside the model"  # the expander --inside-panel opens on its copy of the app
+PANEL_PARTS = 5  # its parts (digit_app/inside_model.py): all on screen = the panel is up to date
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
 LOAD_SETTLE = 6.0  # seconds for the simulated users to connect and start drawing
@@ -95,11 +96,18 @@ READ_PREDICTION_JS = """() => {
 
 WATCH_JS = """() => {
     if (window.__latency) return;
-    const state = window.__latency = {ups: [], changes: []};
+    const state = window.__latency = {ups: [], changes: [], panels: []};
     window.addEventListener("pointerup", () => state.ups.push(performance.now()), true);
     const read = """ + READ_PREDICTION_JS + """;
     let last = read();
+    let sections = 0;
     new MutationObserver(() => {
+        // The Inside the model panel (--inside-panel): when all its parts are on screen again.
+        const now = document.querySelectorAll("section.inside").length;
+        if (now === """ + str(PANEL_PARTS) + """ && sections !== now) {
+            requestAnimationFrame(() => state.panels.push(performance.now()));
+        }
+        sections = now;
         const value = read();
         if (value === last) return;
         last = value;
@@ -164,6 +172,17 @@ def timed_stroke(
     return (change["painted"] - released) / 1000, change["value"], drawing
 
 
+def panel_latency(page) -> float:
+    """Seconds from the last pointer release to the Inside the model panel's parts all on screen."""
+    page.wait_for_function(
+        """() => { const state = window.__latency;
+                   return state.panels.some(t => t > state.ups[state.ups.length - 1]); }""",
+        timeout=TIMEOUT * 1000, polling=10,
+    )
+    return page.evaluate("""() => { const state = window.__latency, up = state.ups[state.ups.length - 1];
+                                     return (state.panels.find(t => t > up) - up) / 1000; }""")
+
+
 def live_canvas(page):
     """The canvas on screen now (Clear replaces it: the replaced one is marked stale)."""
     canvas = page.locator("canvas.upper-canvas:not([data-stale-canvas])").first
@@ -226,7 +245,7 @@ def open_visitor(browser, url: str, stack: contextlib.ExitStack, expand: str | N
 def time_strokes(pages: dict, strokes: int) -> dict:
     """`strokes` timed strokes on each of these open pages (name -> page), alternating between them."""
     digits = ONE_STROKE_DIGITS
-    results = {name: {"latencies_s": [], "values": []} for name in pages}
+    results = {name: {"latencies_s": [], "values": [], "panel_latencies_s": []} for name in pages}
     for index in range(strokes):
         for name, page in pages.items():
             empty_canvas(page, name)
@@ -234,6 +253,8 @@ def time_strokes(pages: dict, strokes: int) -> dict:
             latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
             results[name]["latencies_s"].append(latency)
             results[name]["values"].append(value)
+            if PAGES[name].get("expand"):
+                results[name]["panel_latencies_s"].append(panel_latency(page))
     return results
 
 
@@ -339,6 +360,8 @@ def main(argv=None) -> int:
             "values_read": page_runs[-1]["values"],
             "load": page_runs[-1].get("load"),
         }
+        if page_runs[-1].get("panel_latencies_s"):
+            report["pages"][name]["panel_latency"] = summary_ms(page_runs[-1]["panel_latencies_s"])
     app, bare = report["pages"]["app"], report["pages"]["bare"]
     report["ratio_app_over_bare"] = {
         key: app["latency"][key] / bare["latency"][key] for key in ("p50_ms", "p95_ms", "max_ms")
@@ -369,6 +392,9 @@ def main(argv=None) -> int:
     if "ratio_panel_over_app" in report:
         inside = report["ratio_panel_over_app"]
         print(f"{'panel/app':<{width + 8}}{inside['p50_ms']:>9.2f}{inside['p95_ms']:>9.2f}{inside['max_ms']:>9.2f}")
+        shown = report["pages"]["panel"]["panel_latency"]
+        print(f"{'panel: stroke -> all its parts on screen':<{width + 8}}{shown['p50_ms']:>9.0f}{shown['p95_ms']:>9.0f}"
+              f"{shown['max_ms']:>9.0f}")
     if args.under_load:
         print("\nThe simulated users meanwhile (bench/loadtest.py: last stroke sent -> rerun finished)")
         print(f"{'page':<8}{'drawings':>9}{'per s':>7}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}"

@@ -65,9 +65,9 @@ def section(title: str, body: str, note: str = "") -> str:
     return f'<section class="inside"><h4>{html.escape(title)}</h4>{note_html}{body}</section>'
 
 
-def figure(picture: np.ndarray, caption: str, kind: str = "") -> str:
-    """One picture with its line under it; kind "pixels" keeps small images sharp."""
-    return (f'<figure class="{kind}"><img src="{png_data_uri(picture)}" alt="{html.escape(caption)}">'
+def figure(picture: np.ndarray, alt: str, caption: str, kind: str = "") -> str:
+    """One picture with its line under it (caption: HTML); kind "pixels" keeps small images sharp."""
+    return (f'<figure class="{kind}"><img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
             f"<figcaption>{caption}</figcaption></figure>")
 
 
@@ -76,7 +76,7 @@ def pipeline_html(reading: Reading, index: int, explanation: Explanation) -> str
     if explanation.steps is None:
         return section("The pipeline, step by step", "", "Not available for this reading.")
     figures = "".join(
-        figure(display.shrunk(step.picture, SHOWN_SIDE),
+        figure(display.shrunk(step.picture, SHOWN_SIDE), step.title,
                f"<b>{html.escape(step.title)}</b><br>{html.escape(step.caption)}",
                "pixels" if max(step.picture.shape[:2]) <= 28 else "")
         for step in pipeline_steps(reading, index, explanation.steps)
@@ -110,11 +110,13 @@ def saliency_html(reading: Reading, digit: DigitReading, explanation: Explanatio
     rows = slice(max(box.top - margin, 0), box.bottom + margin)
     cols = slice(max(box.left - margin, 0), box.right + margin)
     for shown, saliency in explanation.saliency.items():
-        figures.append(figure(heat_picture(digit.model_input, saliency), f"Towards {shown}: the 28×28 input", "pixels"))
+        caption = f"Towards {shown}: the 28×28 input"
+        figures.append(figure(heat_picture(digit.model_input, saliency), caption, caption, "pixels"))
         if explanation.steps is not None:
             on_drawing = saliency_on_drawing(saliency, explanation.steps, box, reading.ink.shape)
             picture = display.shrunk(heat_picture(reading.ink[rows, cols], on_drawing[rows, cols]), SHOWN_SIDE)
-            figures.append(figure(picture, f"Towards {shown}: on your drawing"))
+            caption = f"Towards {shown}: on your drawing"
+            figures.append(figure(picture, caption, caption))
     note = ("Gradient × input: the ink whose darkening would raise the network's score for the digit most, "
             "brightest where it counts most.")
     if len(explanation.saliency) > 1:
@@ -128,12 +130,18 @@ def layers_html(explanation: Explanation) -> str:
     parts = []
     for view in explanation.layers:
         if view.values.ndim == 3:
+            # One strip of every map side by side, sent once; each tile shows its part of it.
+            pictures = feature_map_pictures(view.values)
+            count = len(pictures)
+            strip = png_data_uri(np.concatenate(list(pictures), axis=1))
             tiles = "".join(
-                f'<img tabindex="0" src="{png_data_uri(picture)}" title="map {number}" alt="feature map {number}">'
-                for number, picture in enumerate(feature_map_pictures(view.values), start=1)
+                f'<div tabindex="0" role="img" aria-label="feature map {number + 1}" title="map {number + 1}" '
+                f'style="background-position:{100 * number / max(count - 1, 1):.3f}% 0"></div>'
+                for number in range(count)
             )
             parts.append(f'<div class="layer"><div class="who">{html.escape(view.title)} · '
-                         f'{view.values.shape[1]}×{view.values.shape[2]} each</div><div class="maps">{tiles}</div></div>')
+                         f'{view.values.shape[1]}×{view.values.shape[2]} each</div>'
+                         f'<div class="maps" style="--strip:url({strip});--maps:{count}">{tiles}</div></div>')
         else:
             strongest = strongest_units(view.values)
             peak = max(float(view.values[strongest[0]]), 1e-6)
@@ -159,7 +167,8 @@ def neighbours_html(digit: DigitReading, explanation: Explanation, explainer: Ex
     index = explainer.index
     labels = index.labels[explanation.neighbours]
     tiles = "".join(
-        figure(display.pixel_grid(index.images[position] / 255.0, cell=3), f"{label} · #{index.training_indices[position]}", "pixels")
+        figure(display.pixel_grid(index.images[position] / 255.0, cell=3), f"a training {label}",
+               f"{label} · #{index.training_indices[position]}", "pixels")
         for position, label in zip(explanation.neighbours, labels)
     )
     counts = np.bincount(labels, minlength=10)

@@ -18,7 +18,7 @@ STRAY = np.array([230, 25, 75], np.float32)
 
 
 @dataclass(frozen=True)
-class Step:
+class PipelinePicture:
     title: str
     picture: np.ndarray  # uint8 (H, W) gray or (H, W, 3) RGB
     caption: str  # what happened, and why
@@ -82,7 +82,7 @@ def stroke_line(steps: NormalizeSteps) -> str:
     return f"Strokes {verb} from {before:.0%} to {after:.0%} of the digit's size: {target}."
 
 
-def pipeline_steps(reading: Reading, index: int, steps: NormalizeSteps) -> list[Step]:
+def pipeline_steps(reading: Reading, index: int, steps: NormalizeSteps) -> list[PipelinePicture]:
     """The pipeline, step by step, for digit `index` of the reading (whose normalize steps are given)."""
     digit = reading.digits[index]
     box: Box = digit.box
@@ -92,17 +92,17 @@ def pipeline_steps(reading: Reading, index: int, steps: NormalizeSteps) -> list[
     height, width = steps.restroked.shape
     fitted_height, fitted_width = steps.fitted.shape
     return [
-        Step("1 · The ink found", on_white(ink),
+        PipelinePicture("1 · The ink found", on_white(ink),
              "Each pixel's darkness against the background, 0 to 1: colour, brush and paper no longer matter."),
-        Step("2 · Specks and strays dropped", paint(on_white(kept), dropped > 0, STRAY),
+        PipelinePicture("2 · Specks and strays dropped", paint(on_white(kept), dropped > 0, STRAY),
              ("In red, ink left out (specks, dots, strays): it cannot move a digit's box." if dropped.any()
               else "Nothing stray: every stroke belongs to a digit.")),
-        Step("3 · The digit's box", drawing_with_boxes(ink, [box]),
+        PipelinePicture("3 · The digit's box", drawing_with_boxes(ink, [box]),
              f"{box.width}×{box.height} px of the canvas: only this digit's own ink goes on."),
-        Step("4 · Stroke width brought to MNIST's", on_white(steps.restroked), stroke_line(steps)),
-        Step("5 · Scaled into 20×20", framed(steps.fitted),
+        PipelinePicture("4 · Stroke width brought to MNIST's", on_white(steps.restroked), stroke_line(steps)),
+        PipelinePicture("5 · Scaled into 20×20", framed(steps.fitted),
              f"{width}×{height} px shrunk to {fitted_width}×{fitted_height}, its shape kept: MNIST's digits fill a 20×20 box."),
-        Step("6 · Centred by mass in 28×28", with_centre_mark(digit.model_input),
+        PipelinePicture("6 · Centred by mass in 28×28", with_centre_mark(digit.model_input),
              "Moved so that its centre of mass sits on MNIST's (the marked pixel): what the network reads."),
     ]
 

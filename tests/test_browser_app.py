@@ -463,9 +463,14 @@ def test_inside_the_model_shows_each_part_for_the_chosen_digit(browser, app_url:
         assert sections.nth(0).locator("figure").count() == 6  # the pipeline's six steps
         assert sections.nth(1).locator(".vote").count() == 4  # three networks and their average
         assert sections.nth(2).locator("figure").count() >= 2  # the 28x28 input and the drawing
-        assert sections.nth(3).locator(".maps img").count() == 32 + 64 + 64 and sections.nth(3).locator(".unit").count() == 8
+        assert sections.nth(3).locator(".maps div").count() == 32 + 64 + 64 and sections.nth(3).locator(".unit").count() == 8
         assert sections.nth(4).locator("figure").count() == 8
         assert "Your 4 sits among" in sections.nth(4).inner_text()
+        feature_map = sections.nth(3).locator(".maps div").first
+        small = feature_map.bounding_box()["width"]
+        feature_map.click()  # a hover, and a tap on a phone: the map shows large
+        page.wait_for_timeout(300)
+        assert feature_map.bounding_box()["width"] >= 3 * small
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
         panel.get_by_role("radiogroup").get_by_text("2", exact=True).click()  # the second digit
