@@ -172,8 +172,11 @@ def neighbours_html(digit: DigitReading, explanation: Explanation, explainer: Ex
         for position, label in zip(explanation.neighbours, labels)
     )
     counts = np.bincount(labels, minlength=10)
-    among = ", ".join(f"{count} {label}s" if count > 1 else f"one {label}" for label, count in
-                      sorted(((label, count) for label, count in enumerate(counts) if count), key=lambda item: -item[1]))
+    if counts.max() == len(labels):
+        among = f"all {len(labels)} are {labels[0]}s"
+    else:
+        among = ", ".join(f"{count} are {label}s" if count > 1 else f"one is a {label}" for label, count in
+                          sorted(((label, count) for label, count in enumerate(counts) if count), key=lambda item: -item[1]))
     note = (f"Your {digit.digit} sits among these {len(labels)} training digits ({among}): nearest first, "
             "as the network's last hidden layer sees them.")
     return section(title, f'<div class="neighbours">{tiles}</div>', note)
