@@ -27,7 +27,7 @@ INDEXED_DIGITS = 20_000  # the first training digits: with their images, the ind
 DIMENSIONS = 32  # PCA components kept
 NEIGHBOURS = 8
 BATCH = 200  # training digits per forward pass while indexing (bounded memory)
-REBUILD_HINT = "Rebuild it with: python scripts/index_neighbours.py --model {name}"
+INDEX_COMMAND = "python scripts/index_neighbours.py --model {name}"
 
 
 def model_hash(folder: Path) -> str:
@@ -117,9 +117,10 @@ def load_index(folder: Path) -> NeighbourIndex:
     ValueError when damaged or made for another model (each saying how to rebuild it)."""
     folder = Path(folder)
     path = folder / INDEX_FILE
-    hint = REBUILD_HINT.format(name=folder.name)
+    command = INDEX_COMMAND.format(name=folder.name)
+    hint = f"Rebuild it with: {command}"
     if not path.is_file():
-        raise FileNotFoundError(f"{artifacts.shown_path(path)} does not exist. {hint}")
+        raise FileNotFoundError(f"{artifacts.shown_path(path)} does not exist. Build it with: {command}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}

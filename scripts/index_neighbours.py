@@ -17,7 +17,7 @@ from pathlib import Path
 from mnist_core import artifacts
 from mnist_core.config import DEFAULT_MODEL, model_dir
 from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist
-from mnist_core.neighbours import build_index
+from mnist_core.neighbours import INDEX_COMMAND, build_index
 
 
 def main(argv=None) -> int:
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     try:
         mnist = load_mnist(args.data_dir)
         path = build_index(folder, mnist.train.images, mnist.train.labels,
-                           command=f"python scripts/index_neighbours.py --model {folder.name}")
+                           command=INDEX_COMMAND.format(name=folder.name))
     except (FileNotFoundError, ValueError) as error:
         print(f"{Path(__file__).name}: {error}", file=sys.stderr)
         return 2
