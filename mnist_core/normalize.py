@@ -309,7 +309,8 @@ def normalize_steps(ink: np.ndarray) -> NormalizeSteps | None:
     bounds = ink_bounds(ink)
     if bounds is None:
         return None
-    cropped = crop_to_ink(ink)
+    top, left, bottom, right = bounds
+    cropped = ink[top:bottom, left:right]
     widened = set_stroke_width(cropped)
     # set_stroke_width pads by the same margin on every side when it changes the strokes.
     margin = (widened.shape[0] - cropped.shape[0]) // 2
@@ -317,11 +318,11 @@ def normalize_steps(ink: np.ndarray) -> NormalizeSteps | None:
     if widened_bounds is None:  # thinned away entirely: the cropped ink is used as it is
         restroked, restroked_origin = cropped, (0, 0)
     else:
-        restroked = crop_to_ink(widened)
+        restroked = widened[widened_bounds[0] : widened_bounds[2], widened_bounds[1] : widened_bounds[3]]
         restroked_origin = (widened_bounds[0] - margin, widened_bounds[1] - margin)
     fitted = fit_box(restroked)
     placed_at = centre_of_mass_corner(fitted) if float(fitted.sum()) > 0 else (0, 0)
-    return NormalizeSteps(cropped, bounds[:2], restroked, restroked_origin, fitted, placed_at,
+    return NormalizeSteps(cropped, (top, left), restroked, restroked_origin, fitted, placed_at,
                           place_by_centre_of_mass(fitted))
 
 
