@@ -7,6 +7,7 @@ and measurements). No Streamlit imported here: these only start and watch proces
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,3 +63,9 @@ def stop_process_group(process: subprocess.Popen | None, grace_seconds: float = 
         process.wait(timeout=grace_seconds)
     except ProcessLookupError:
         pass
+
+
+def find_haproxy(name: str = "haproxy") -> str | None:
+    """The haproxy program's path: on the PATH, or in sbin (Debian's /usr/sbin/haproxy is not on a
+    user's PATH); None when it is not installed."""
+    return shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")

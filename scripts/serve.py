@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from mnist_core.serving import (
     MACHINE_COOKIE,
     REPLICA_COOKIE,
     STREAMLIT_FLAGS,
+    find_haproxy,
     free_port,
     is_healthy,
     stop_process_group,
@@ -138,13 +138,6 @@ def balancer_config(port: int, bind_address: str, servers: list[tuple[str, str]]
     )
 
 
-def find_haproxy(given: str | None) -> str:
-    found = shutil.which(given or "haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
-    if found is None:
-        raise SystemExit(f"HAProxy is not installed ({given or 'haproxy'} not found): {HAPROXY_INSTALL_HINT}.")
-    return found
-
-
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      epilog="More: docs/deployment.md", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.print_config:
         print(config, end="")
         return 0
-    haproxy = find_haproxy(arguments.haproxy)
+    haproxy = find_haproxy(arguments.haproxy or "haproxy")
+    if haproxy is None:
+        raise SystemExit(f"HAProxy is not installed ({arguments.haproxy or 'haproxy'} not found): {HAPROXY_INSTALL_HINT}.")
 
     log_dir = arguments.log_dir or Path(tempfile.mkdtemp(prefix="serve-"))
     log_dir.mkdir(parents=True, exist_ok=True)
