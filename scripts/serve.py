@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -102,7 +102,7 @@ class Balancer:
 
     haproxy: str
     config_path: Path
-    process: subprocess.Popen | None = field(default=None)
+    process: subprocess.Popen | None = None
 
     def start(self) -> None:
         check = subprocess.run([self.haproxy, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True)
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     config_path = log_dir / "haproxy.cfg"
     config_path.write_text(config)
     replicas = [Replica(name, port, log_dir / f"replica-{name}.log")
-                for (name, _address), port in zip(servers, replica_ports, strict=False)]
+                for (name, _address), port in zip(servers[: len(replica_ports)], replica_ports, strict=True)]
     balancer = Balancer(haproxy, config_path)
 
     # SIGTERM (a service manager, `kill`) stops everything as Ctrl-C does.
@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C or SIGTERM must not cut the clean-up short and leave replicas behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         say("stopping")
         for replica in replicas:
             stop_process_group(replica.process)
