@@ -7,8 +7,9 @@ database shared by its replicas (or --drawings-db), runs bench/loadtest.py's use
 balancer, each pressing Right after every reading, and `--kill-after` seconds into the load
 SIGKILLs the replica that serves the most of them. Reports:
 
-* the killed replica's users: how long after the kill each one's next drawing was answered
-  (p50, max), and what they saw meanwhile (dropped sockets, failed reconnects, missing answers);
+* the killed replica's users: how long after the kill each one had the page back (reconnected and
+  loaded on a live replica) and its next drawing answered (p50, max), and what they saw meanwhile
+  (dropped sockets, failed reconnects, missing answers);
 * the other replicas' users: their failures after the kill (there should be none) and their
   stroke latency before and after it;
 * answers: acknowledged (the page said "on the wall") against rows stored: none may be lost (more
@@ -46,12 +47,19 @@ from bench.stats import summary_ms
 from mnist_core.drawings import DB_URL_ENV
 
 
+def _seconds(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary_ms in seconds, without its count."""
+    return {key.replace("_ms", "_s"): None if value is None else round(value / 1000, 2)
+            for key, value in summary.items() if key != "count"}
+
+
 def _failed(outcome: DrawingOutcome) -> bool:
     return outcome.missing or bool(outcome.failure) or bool(outcome.exceptions)
 
 
-def failover_report(outcomes: list[DrawingOutcome], victim: str, killed_at: float) -> dict[str, Any]:
+def failover_report(record: LoadRecord, victim: str, killed_at: float) -> dict[str, Any]:
     """What the killed replica's users and the others' saw, from every drawing's outcome."""
+    outcomes = record.outcomes
     before = [o for o in outcomes if o.started_at < killed_at]
     victim_users = {o.user for o in before if o.replica == victim}
     other_users = {o.user for o in before if o.replica and o.replica != victim}
@@ -61,6 +69,12 @@ def failover_report(outcomes: list[DrawingOutcome], victim: str, killed_at: floa
                     if o.user == user and o.started_at + (o.seconds or 0) > killed_at and not _failed(o)]
         if answered:
             served_again.append(min(answered) - killed_at)
+    # Their page back: the reconnect's page load on a live replica (they can draw again).
+    page_back = []
+    for user in victim_users:
+        loaded = [at for loaded_user, at in record.pages_loaded_at if loaded_user == user and at > killed_at]
+        if loaded:
+            page_back.append(min(loaded) - killed_at)
     # Answered after the kill, or never answered (a drawing the kill cut off started before it).
     after = [o for o in outcomes if o.seconds is None or o.started_at + o.seconds >= killed_at]
     victim_after = [o for o in after if o.user in victim_users]
@@ -70,8 +84,8 @@ def failover_report(outcomes: list[DrawingOutcome], victim: str, killed_at: floa
         "killed_replica": victim,
         "its_users": len(victim_users),
         "its_users_served_again": len(served_again),
-        "served_again_s": {key: None if value is None else round(value / 1000, 2)
-                           for key, value in summary_ms(served_again).items() if key != "count"},
+        "served_again_s": _seconds(summary_ms(served_again)),
+        "page_back_s": _seconds(summary_ms(page_back)),
         "its_users_failures": dict(Counter(o.failure or ("missing" if o.missing else "exception")
                                            for o in victim_after if _failed(o))),
         "other_users": len(other_users),
@@ -101,7 +115,7 @@ async def run_failover(served: ServeProcess, settings: LoadSettings, kill_after:
     summary = await run_load(settings, template, drawings, server_pid=served.process.pid, alongside=killer,
                              record=record)
     stored = await asyncio.to_thread(count_stored_answers, drawings_db) - stored_before
-    report = failover_report(record.outcomes, kill["replica"], kill["at"])
+    report = failover_report(record, kill["replica"], kill["at"])
     restarted = served.replica_pids()[kill["replica"]] != kill["pid"]
     answers = summary["answers"]
     return {
@@ -117,7 +131,7 @@ async def run_failover(served: ServeProcess, settings: LoadSettings, kill_after:
 
 def format_report(report: dict[str, Any]) -> str:
     load, failover = report["load"], report["failover"]
-    served_again = failover["served_again_s"]
+    served_again, page_back = failover["served_again_s"], failover["page_back_s"]
     before, after = failover["other_users_latency_before"], failover["other_users_latency_after"]
     return "\n".join([
         f"load: {load['users']} users x {load['interval_s']} s for {load['elapsed_s']} s through {load['url']}: "
@@ -127,8 +141,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"connect failures {load['connect_failures']}, timeouts {load['timeouts']}",
         f"drawings per replica: {load['drawings_per_replica']}",
         f"killed replica {failover['killed_replica']} (SIGKILL), serving {failover['its_users']} users: "
-        f"{failover['its_users_served_again']} of them answered again, "
-        f"after p50 {served_again['p50_ms']} s, max {served_again['max_ms']} s (target: within 5 s)",
+        f"their page back (reconnected, loaded on a live replica) after p50 {page_back['p50_s']} s, "
+        f"max {page_back['max_s']} s (target: within 5 s); {failover['its_users_served_again']} of them "
+        f"answered again, after p50 {served_again['p50_s']} s, max {served_again['max_s']} s",
         f"  what they saw meanwhile: {failover['its_users_failures'] or 'nothing'}",
         f"other replicas' {failover['other_users']} users after the kill: "
         f"{failover['other_users_failures'] or 'no failure'}; stroke latency p50/p95 before "

@@ -536,6 +536,7 @@ class LoadRecord:
 
     outcomes: list[DrawingOutcome] = field(default_factory=list)
     page_load_seconds: list[float] = field(default_factory=list)
+    pages_loaded_at: list[tuple[int, float]] = field(default_factory=list)  # (user, perf_counter) per page load
     page_load_exceptions: list[str] = field(default_factory=list)
     reruns: int = 0  # one per stroke
     connect_failures: int = 0
@@ -662,6 +663,7 @@ async def simulated_user(
                     continue
                 session_id = session.session_id
                 record.page_load_seconds.append(page.seconds)
+                record.pages_loaded_at.append((user, time.perf_counter()))
                 record.page_load_exceptions += _exception_texts(page)
 
             await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
