@@ -13,7 +13,10 @@ This module reproduces what the Streamlit 1.67 frontend does (read from its
 connection code and checked against frames captured from Chromium), so a load
 test can simulate many users without a browser each:
 
-1. Connect with the subprotocols ``["streamlit", <xsrf token>, <session id>]``.
+1. GET the health check with the tab's cookies, as the browser polls it first: its reply sets
+   the XSRF cookie, and behind a load balancer (scripts/serve.py) the cookie that names the
+   replica holding the session. Then connect, sending those cookies, with the subprotocols
+   ``["streamlit", <xsrf token>, <session id>]``.
    The server selects the first one, reads the optional third one to resume a
    session, and does not reject a placeholder xsrf token (it is only used to
    read auth cookies).
