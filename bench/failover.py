@@ -46,6 +46,8 @@ from bench.serve_process import ServeProcess
 from bench.stats import summary_ms
 from mnist_core.drawings import DB_URL_ENV
 
+PAGE_BACK_TARGET_SECONDS = 5.0  # the issue's: a killed replica's users are served again within 5 s
+
 
 def _seconds(summary: dict[str, Any]) -> dict[str, Any]:
     """A summary_ms in seconds, without its count."""
@@ -133,26 +135,27 @@ def format_report(report: dict[str, Any]) -> str:
     load, failover = report["load"], report["failover"]
     served_again, page_back = failover["served_again_s"], failover["page_back_s"]
     before, after = failover["other_users_latency_before"], failover["other_users_latency_after"]
-    return "\n".join([
-        f"load: {load['users']} users x {load['interval_s']} s for {load['elapsed_s']} s through {load['url']}: "
-        f"{load['drawings']} drawings, {load['drawings_per_second']} answered/s, p50 {load['latency']['p50_ms']} ms, "
-        f"p95 {load['latency']['p95_ms']} ms; wrong {load['wrong']}, crossed {load['crossed']}, "
-        f"missing {load['missing']}, exceptions {load['exceptions']}, dropped sockets {load['dropped_sockets']}, "
-        f"connect failures {load['connect_failures']}, timeouts {load['timeouts']}",
+    lines = [
+        (f"load: {load['users']} users x {load['interval_s']} s for {load['elapsed_s']} s through {load['url']}: "
+         f"{load['drawings']} drawings, {load['drawings_per_second']} answered/s, p50 {load['latency']['p50_ms']} ms, "
+         f"p95 {load['latency']['p95_ms']} ms; wrong {load['wrong']}, crossed {load['crossed']}, "
+         f"missing {load['missing']}, exceptions {load['exceptions']}, dropped sockets {load['dropped_sockets']}, "
+         f"connect failures {load['connect_failures']}, timeouts {load['timeouts']}"),
         f"drawings per replica: {load['drawings_per_replica']}",
-        f"killed replica {failover['killed_replica']} (SIGKILL), serving {failover['its_users']} users: "
-        f"their page back (reconnected, loaded on a live replica) after p50 {page_back['p50_s']} s, "
-        f"max {page_back['max_s']} s (target: within 5 s); {failover['its_users_served_again']} of them "
-        f"answered again, after p50 {served_again['p50_s']} s, max {served_again['max_s']} s",
+        (f"killed replica {failover['killed_replica']} (SIGKILL), serving {failover['its_users']} users: "
+         f"their page back (reconnected, loaded on a live replica) after p50 {page_back['p50_s']} s, "
+         f"max {page_back['max_s']} s (target: within {PAGE_BACK_TARGET_SECONDS:g} s); {failover['its_users_served_again']} of them "
+         f"answered again, after p50 {served_again['p50_s']} s, max {served_again['max_s']} s"),
         f"  what they saw meanwhile: {failover['its_users_failures'] or 'nothing'}",
-        f"other replicas' {failover['other_users']} users after the kill: "
-        f"{failover['other_users_failures'] or 'no failure'}; stroke latency p50/p95 before "
-        f"{before['p50_ms']}/{before['p95_ms']} ms, after {after['p50_ms']}/{after['p95_ms']} ms",
-        f"answers acknowledged {report['answers_acknowledged']}, stored {report['answers_stored']}: "
-        + (f"lost {report['answers_lost']} (must be 0)" if report["answers_lost"] > 0 else
-           f"none lost; {-report['answers_lost']} stored whose acknowledgement the kill cut off"),
+        (f"other replicas' {failover['other_users']} users after the kill: "
+         f"{failover['other_users_failures'] or 'no failure'}; stroke latency p50/p95 before "
+         f"{before['p50_ms']}/{before['p95_ms']} ms, after {after['p50_ms']}/{after['p95_ms']} ms"),
+        (f"answers acknowledged {report['answers_acknowledged']}, stored {report['answers_stored']}: "
+         + (f"lost {report['answers_lost']} (must be 0)" if report["answers_lost"] > 0 else
+            f"none lost; {-report['answers_lost']} stored whose acknowledgement the kill cut off")),
         f"killed replica started again by serve.py: {'yes' if report['replica_restarted'] else 'NO'}",
-    ])
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             report = asyncio.run(run_failover(served, settings, arguments.kill_after, drawings_db))
     print(json.dumps(report, indent=2) if arguments.json else format_report(report))
     failover = report["failover"]
-    ok = (report["answers_lost"] == 0 and not failover["other_users_failures"]
-          and failover["its_users_served_again"] == failover["its_users"])
+    page_back_max = failover["page_back_s"]["max_s"]
+    ok = (report["answers_lost"] <= 0 and not failover["other_users_failures"]
+          and failover["its_users_served_again"] == failover["its_users"]
+          and page_back_max is not None and page_back_max <= PAGE_BACK_TARGET_SECONDS)
     return 0 if ok else 1
 
 

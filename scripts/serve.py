@@ -105,7 +105,8 @@ class Balancer:
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        check = subprocess.run([self.haproxy, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True)
+        check = subprocess.run([self.haproxy, "-c", "-q", "-f", str(self.config_path)], check=False,
+                               capture_output=True, text=True)
         if check.returncode != 0:
             raise SystemExit(f"HAProxy refused the generated configuration {self.config_path}:\n{check.stderr}")
         # -db: in the foreground, logging to this terminal, stopped with its process group.
