@@ -21,6 +21,18 @@ import pytest
 from streamlit.proto.ClientState_pb2 import ClientState
 from websockets.exceptions import ConnectionClosed
 
+from bench.browser import (
+    browser_test_marks,
+    draw_strokes,
+    find_canvas,
+    launch_chromium,
+    wait_for_app_idle,
+    wait_for_canvas,
+    wait_for_metric_value,
+)
+from bench.browser import (
+    open_page as open_browser_page,
+)
 from bench.loadtest import (
     CanvasStyle,
     CanvasTemplate,
@@ -35,6 +47,8 @@ from bench.loadtest import (
 )
 from bench.serve_process import SERVE_SCRIPT, ServeProcess
 from bench.streamlit_protocol import StreamlitSession
+from bench.strokes import DIGIT_STROKES, on_canvas
+from mnist_core.config import PREDICTION_LABEL
 from mnist_core.drawings import DB_URL_ENV
 from mnist_core.serving import REPLICA_COOKIE, find_haproxy
 
@@ -173,6 +187,43 @@ def test_a_killed_replica_is_restarted_and_its_visitors_are_served_at_once_by_th
         return None
 
     assert asyncio.run(new_tabs_until_one_lands_on(victim)) == "0"
+
+
+class TestInChromium:
+    """A real browser through the balancer (skipped without Chromium, except in CI)."""
+
+    pytestmark = browser_test_marks()
+
+    def test_a_killed_replicas_page_comes_back_by_itself_and_reads_again(self, served):
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                open_browser_page(page, served.url, FIRST_RUN_SECONDS)
+                size = find_canvas(page).evaluate("canvas => canvas.width")
+                draw_strokes(page, on_canvas(DIGIT_STROKES["7"], size))
+                wait_for_metric_value(page, PREDICTION_LABEL, "7", RUN_SECONDS)
+                victim = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == REPLICA_COOKIE)
+                os.kill(served.replica_pids()[victim], signal.SIGKILL)
+                killed_at = time.monotonic()
+                # The page notices its socket gone ...
+                page.wait_for_selector('[data-testid="stApp"]:not([data-test-connection-state="CONNECTED"])',
+                                       timeout=SERVED_AGAIN_WITHIN_SECONDS * 1000)
+                # ... and Streamlit's front end reconnects by itself; the balancer gives it the live replica.
+                wait_for_app_idle(page, RUN_SECONDS)
+                wait_for_canvas(page, RUN_SECONDS)
+                assert time.monotonic() - killed_at < SERVED_AGAIN_WITHIN_SECONDS
+                page.get_by_role("button", name="Clear", exact=True).click()
+                wait_for_app_idle(page, RUN_SECONDS)
+                draw_strokes(page, on_canvas(DIGIT_STROKES["1"], size))
+                wait_for_metric_value(page, PREDICTION_LABEL, "1", RUN_SECONDS)
+                assert page.locator('[data-testid="stException"]').count() == 0
+                assert "Traceback" not in page.content()
+                assert next(c["value"] for c in page.context.cookies() if c["name"] == REPLICA_COOKIE) != victim
+            finally:
+                browser.close()
 
 
 def test_sigterm_stops_the_balancer_and_every_replica(served):
