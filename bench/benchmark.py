@@ -8,6 +8,8 @@ styles (mnist_core.synthetic), so no data files are needed beyond the committed 
 Latency is normalize + predict for one drawing, as the app does after each stroke; the app reads
 with multi=True (any number of digits), timed too, on single digits and on strips of 2-4 digits,
 spaced or touching (touching ones are cut and read every way: the slowest case).
+The "Inside the model" panel's extra work after a stroke is timed too: explaining the first digit
+(mnist_core.explain), and that plus building the panel's five parts' HTML (digit_app.inside_model).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from bench.stats import summary_ms
+from digit_app import inside_model
 from mnist_core.config import DEFAULT_MODEL, PROJECT_ROOT
 from mnist_core.data import load_from_dir
+from mnist_core.explain import Explainer
 from mnist_core.normalize import image_to_ink, normalize_digit
 from mnist_core.predictor import Predictor
 from mnist_core.segment import find_digits
@@ -68,6 +72,18 @@ def main(argv=None) -> None:
         return predictor.read(drawing, multi=True)
 
     as_the_app = time_each(read_as_the_app, drawings)
+    explainer = Explainer(predictor.folder)
+    readings = [reading for reading in map(read_as_the_app, drawings) if reading.digits]
+    explain = time_each(lambda reading: explainer.explain(reading.first), readings)
+
+    def build_panel(reading):
+        digit = reading.first
+        explanation = explainer.explain(digit)
+        return (inside_model.pipeline_html(reading, 0, explanation), inside_model.vote_html(digit, explanation),
+                inside_model.saliency_html(reading, digit, explanation), inside_model.layers_html(explanation),
+                inside_model.neighbours_html(digit, explanation, explainer))
+
+    panel = time_each(build_panel, readings)
     strips = {kind: [s.image for s in make_samples(test.images, test.labels, args.drawings, kind, seed=11)]
               for kind in ("multi", "multi_touching")}
     strip_reads = {kind: time_each(read_as_the_app, canvases) for kind, canvases in strips.items()}
@@ -99,6 +115,8 @@ def main(argv=None) -> None:
         "read_one_drawing_multi": summary_ms(as_the_app),
         "read_one_strip_multi": summary_ms(strip_reads["multi"]),
         "read_one_touching_strip_multi": summary_ms(strip_reads["multi_touching"]),
+        "explain_one_digit": summary_ms(explain),
+        "inside_panel_one_digit": summary_ms(panel),
         "batch_images_per_second": batch_rate,
     }
     if args.json:
@@ -106,7 +124,8 @@ def main(argv=None) -> None:
         return
     print(f"model {report['model']}: loaded in {load_seconds:.2f} s (NumPy, for drawings)")
     for key in ("preprocess_one_drawing", "predict_one_image", "read_one_drawing", "read_one_drawing_fresh_thread",
-                "read_one_drawing_multi", "read_one_strip_multi", "read_one_touching_strip_multi"):
+                "read_one_drawing_multi", "read_one_strip_multi", "read_one_touching_strip_multi",
+                "explain_one_digit", "inside_panel_one_digit"):
         r = report[key]
         print(f"{key:<32} p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   max {r['max_ms']:6.1f} ms"
               f"   ({r['count']} runs)")

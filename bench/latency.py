@@ -15,7 +15,8 @@ once too: what the app itself adds. Every timed stroke completes a one-stroke di
 canvas: the app's Clear button (the bare page: the canvas's reset button) empties it before
 each one, so the metric always goes from "nothing" to a value.
 
-Both pages are served at once and the strokes alternate between them (app, bare, app, ...), so that
+Both pages are served at once and the strokes alternate between them (app, bare, bare, app, ...: every
+other round in reverse, so that neither always follows the other), so that
 whatever else the machine does slows both alike: timed one page after the other, one version of the app
 measured 1.15, 1.21 and 1.24 times the bare page in three runs within an hour.
 
@@ -31,6 +32,12 @@ in the room sees while everyone else draws. The load's own figures are reported 
 load the strokes are timed on each page's last start, one page after the other.
 
     python bench/latency.py --strokes 20 --starts 1 --under-load 20
+
+With --inside-panel a third page joins the alternation: app.py again, with its "Inside the model"
+panel opened before the first stroke (digit_app/inside_model.py), so that the panel's cost is
+measured against the closed page under the same load.
+
+    python bench/latency.py --strokes 30 --starts 1 --inside-panel
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ PAGES = {
     # bare_canvas.py's canvas is 280 px on purpose: a fixed baseline, whatever size the app's is.
     "bare": {"script": PROJECT_ROOT / "bench" / "pages" / "bare_canvas.py", "canvas_pixels": 280},
 }
+INSIDE_PANEL = "Inside the model"  # the expander --inside-panel opens on its copy of the app
+PANEL_PARTS = 5  # its parts (digit_app/inside_model.py): all on screen = the panel is up to date
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 60.0  # seconds, for any one wait; the first page load also loads the model
 LOAD_SETTLE = 6.0  # seconds for the simulated users to connect and start drawing
@@ -88,11 +97,18 @@ READ_PREDICTION_JS = """() => {
 
 WATCH_JS = """() => {
     if (window.__latency) return;
-    const state = window.__latency = {ups: [], changes: []};
+    const state = window.__latency = {ups: [], changes: [], panels: []};
     window.addEventListener("pointerup", () => state.ups.push(performance.now()), true);
     const read = """ + READ_PREDICTION_JS + """;
     let last = read();
+    let sections = 0;
     new MutationObserver(() => {
+        // The Inside the model panel (--inside-panel): when all its parts are on screen again.
+        const now = document.querySelectorAll("section.inside").length;
+        if (now === """ + str(PANEL_PARTS) + """ && sections !== now) {
+            requestAnimationFrame(() => state.panels.push(performance.now()));
+        }
+        sections = now;
         const value = read();
         if (value === last) return;
         last = value;
@@ -157,6 +173,17 @@ def timed_stroke(
     return (change["painted"] - released) / 1000, change["value"], drawing
 
 
+def panel_latency(page) -> float:
+    """Seconds from the last pointer release to the Inside the model panel's parts all on screen."""
+    page.wait_for_function(
+        """() => { const state = window.__latency;
+                   return state.panels.some(t => t > state.ups[state.ups.length - 1]); }""",
+        timeout=TIMEOUT * 1000, polling=10,
+    )
+    return page.evaluate("""() => { const state = window.__latency, up = state.ups[state.ups.length - 1];
+                                     return (state.panels.find(t => t > up) - up) / 1000; }""")
+
+
 def live_canvas(page):
     """The canvas on screen now (Clear replaces it: the replaced one is marked stale)."""
     canvas = page.locator("canvas.upper-canvas:not([data-stale-canvas])").first
@@ -168,7 +195,7 @@ def empty_canvas(page, name: str) -> None:
     """The app: its Clear button (a new canvas). The bare page: the canvas toolbar's reset."""
     if current_value(page) in EMPTY_VALUES:
         return
-    if name == "app":
+    if name != "bare":
         page.locator("canvas.upper-canvas").evaluate_all(
             "canvases => canvases.forEach(c => c.dataset.staleCanvas = '1')"
         )
@@ -200,14 +227,18 @@ def load_summary(process: subprocess.Popen) -> dict:
     return {key: summary[key] for key in keys}
 
 
-def open_visitor(browser, url: str, stack: contextlib.ExitStack):
-    """A new visitor (nothing cached) on url: the watched page once its canvas shows, and the canvas."""
+def open_visitor(browser, url: str, stack: contextlib.ExitStack, expand: str | None = None):
+    """A new visitor (nothing cached) on url: the watched page once its canvas shows (and the
+    expander labelled `expand` is open), and the canvas."""
     context = browser.new_context(viewport=VIEWPORT)
     stack.callback(context.close)
     page = context.new_page()
     page.goto(url, timeout=TIMEOUT * 1000)
     wait_for_app_idle(page, TIMEOUT)
     canvas = wait_for_canvas(page, TIMEOUT)
+    if expand:
+        page.get_by_text(expand, exact=True).click()
+        wait_for_app_idle(page, TIMEOUT)
     page.evaluate(WATCH_JS)
     return page, canvas
 
@@ -215,14 +246,18 @@ def open_visitor(browser, url: str, stack: contextlib.ExitStack):
 def time_strokes(pages: dict, strokes: int) -> dict:
     """`strokes` timed strokes on each of these open pages (name -> page), alternating between them."""
     digits = ONE_STROKE_DIGITS
-    results = {name: {"latencies_s": [], "values": []} for name in pages}
+    results = {name: {"latencies_s": [], "values": [], "panel_latencies_s": []} for name in pages}
     for index in range(strokes):
-        for name, page in pages.items():
+        # Every other round in reverse: no page always follows the same one (and its leftover work).
+        for name, page in list(pages.items())[:: -1 if index % 2 else 1]:
             empty_canvas(page, name)
             stroke = digit_stroke(digits[index % len(digits)], PAGES[name]["canvas_pixels"])
             latency, value, _ = timed_stroke(page, live_canvas(page), stroke)
             results[name]["latencies_s"].append(latency)
             results[name]["values"].append(value)
+            if PAGES[name].get("expand"):
+                results[name]["panel_latencies_s"].append(panel_latency(page))
+            wait_for_app_idle(page, TIMEOUT)  # its run finished before the next page's stroke
     return results
 
 
@@ -234,7 +269,7 @@ def start_and_measure(browser, name: str, strokes: int, load_users: int = 0, loa
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
         healthy = time.perf_counter() - launched
-        page, canvas = open_visitor(browser, url, stack)
+        page, canvas = open_visitor(browser, url, stack, page_info.get("expand"))
         ready = time.perf_counter() - launched
         # The driver moves the mouse in many small steps, which takes a while: that time is
         # the test's, not the page's, so it is not counted.
@@ -257,7 +292,7 @@ def strokes_side_by_side(browser, strokes: int) -> dict:
         pages = {}
         for name, page_info in PAGES.items():
             url = stack.enter_context(streamlit_server(page_info["script"], startup_timeout=TIMEOUT))
-            page, canvas = open_visitor(browser, url, stack)
+            page, canvas = open_visitor(browser, url, stack, page_info.get("expand"))
             timed_stroke(page, canvas, digit_stroke("1", page_info["canvas_pixels"]))  # a first answer, not timed
             pages[name] = page
         return time_strokes(pages, strokes)
@@ -279,11 +314,15 @@ def main(argv=None) -> int:
     parser.add_argument("--under-load", type=int, default=0, metavar="USERS",
                         help="time the strokes while USERS simulated users draw too (bench/loadtest.py)")
     parser.add_argument("--load-interval", type=float, default=2.0, help="seconds between a simulated user's drawings")
+    parser.add_argument("--inside-panel", action="store_true",
+                        help="also time app.py with its Inside the model panel open (page \"panel\")")
     args = parser.parse_args(argv)
     if args.app:
         PAGES["app"]["script"] = args.app.resolve()
     if args.bare:
         PAGES["bare"]["script"] = args.bare.resolve()
+    if args.inside_panel:
+        PAGES["panel"] = {**PAGES["app"], "expand": INSIDE_PANEL}
     if args.strokes < 1 or args.starts < 1:
         parser.error("--strokes and --starts must be at least 1")
     if not chromium_available():
@@ -324,6 +363,8 @@ def main(argv=None) -> int:
             "values_read": page_runs[-1]["values"],
             "load": page_runs[-1].get("load"),
         }
+        if page_runs[-1].get("panel_latencies_s"):
+            report["pages"][name]["panel_latency"] = summary_ms(page_runs[-1]["panel_latencies_s"])
     app, bare = report["pages"]["app"], report["pages"]["bare"]
     report["ratio_app_over_bare"] = {
         key: app["latency"][key] / bare["latency"][key] for key in ("p50_ms", "p95_ms", "max_ms")
@@ -331,6 +372,11 @@ def main(argv=None) -> int:
     report["ratio_app_over_bare"]["startup_first_answer"] = (
         app["startup"]["first_answer_s"] / bare["startup"]["first_answer_s"]
     )
+    if "panel" in report["pages"]:
+        panel = report["pages"]["panel"]
+        report["ratio_panel_over_app"] = {
+            key: panel["latency"][key] / app["latency"][key] for key in ("p50_ms", "p95_ms", "max_ms")
+        }
     report["environment"] = {"cpus": os.cpu_count(), "loadavg_before": load_before,
                              "loadavg_after": os.getloadavg(), "run_seconds": time.perf_counter() - began}
 
@@ -346,6 +392,12 @@ def main(argv=None) -> int:
         print(f"{name:<8}{info['script']:<{width}}{lat['p50_ms']:>9.0f}{lat['p95_ms']:>9.0f}{lat['max_ms']:>9.0f}")
     ratio = report["ratio_app_over_bare"]
     print(f"{'app/bare':<{width + 8}}{ratio['p50_ms']:>9.2f}{ratio['p95_ms']:>9.2f}{ratio['max_ms']:>9.2f}")
+    if "ratio_panel_over_app" in report:
+        inside = report["ratio_panel_over_app"]
+        print(f"{'panel/app':<{width + 8}}{inside['p50_ms']:>9.2f}{inside['p95_ms']:>9.2f}{inside['max_ms']:>9.2f}")
+        shown = report["pages"]["panel"]["panel_latency"]
+        print(f"{'panel: stroke -> all its parts on screen':<{width + 8}}{shown['p50_ms']:>9.0f}{shown['p95_ms']:>9.0f}"
+              f"{shown['max_ms']:>9.0f}")
     if args.under_load:
         print("\nThe simulated users meanwhile (bench/loadtest.py: last stroke sent -> rerun finished)")
         print(f"{'page':<8}{'drawings':>9}{'per s':>7}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}"

@@ -71,6 +71,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from bench.browser import CHROMIUM_PATH, launch_chromium
-from bench.server import ServerStartError, StreamlitServer, process_tree_rss_bytes
+from bench.server import ServerStartError, StreamlitServer, process_tree_cpu_seconds, process_tree_rss_bytes
 from bench.stats import summary_ms
 from bench.streamlit_protocol import (
     ComponentInfo,
@@ -108,6 +109,7 @@ from mnist_core.config import (
     PROJECT_ROOT,
 )
 from mnist_core.drawings import DB_URL_ENV, open_store
+from mnist_core.serving import REPLICA_COOKIE
 
 FIXTURE_PATH = PROJECT_ROOT / "tests" / "fixtures" / "canvas_backmsg.bin"
 # What the app must show: one drawable canvas (found by its component name, CANVAS_COMPONENT_NAME,
@@ -496,6 +498,9 @@ class DrawingOutcome:
     user: int
     digit: int
     solo_answer: str | None  # what the page said for it with one user alone
+    started_at: float = 0.0  # perf_counter when its first stroke was sent
+    # Behind scripts/serve.py's balancer: the replica whose session drew it (its cookie), else None.
+    replica: str | None = None
     # Last stroke sent -> its script_finished; None when it never finished.
     seconds: float | None = None
     answer: str | None = None  # what the "Prediction" metric showed
@@ -531,6 +536,7 @@ class LoadRecord:
 
     outcomes: list[DrawingOutcome] = field(default_factory=list)
     page_load_seconds: list[float] = field(default_factory=list)
+    pages_loaded_at: list[tuple[int, float]] = field(default_factory=list)  # (user, perf_counter) per page load
     page_load_exceptions: list[str] = field(default_factory=list)
     reruns: int = 0  # one per stroke
     connect_failures: int = 0
@@ -543,13 +549,18 @@ def _exception_texts(result: RunResult) -> list[str]:
 
 
 async def open_page(
-    url: str, template: CanvasTemplate, timeout: float, resume_session_id: str = ""
+    url: str,
+    template: CanvasTemplate,
+    timeout: float,
+    resume_session_id: str = "",
+    cookies: CookieJar | None = None,
 ) -> tuple[StreamlitSession, RunResult]:
-    """Connect and load the page like a browser tab (or a reconnecting one)."""
+    """Connect and load the page like a browser tab (or a reconnecting one, with its cookies)."""
     session = await StreamlitSession.open(
         url,
         client_state_template=template.client_state_for(url),
         resume_session_id=resume_session_id,
+        cookies=cookies,
     )
     try:
         return session, await session.load_page(timeout=timeout)
@@ -635,6 +646,7 @@ async def simulated_user(
     session: StreamlitSession | None = None
     page: RunResult | None = None
     session_id = ""
+    cookies = CookieJar()  # the tab's: behind a balancer, a reconnect goes back to its replica if alive
     sent = 0
     next_start = time.perf_counter()
     try:
@@ -643,7 +655,7 @@ async def simulated_user(
                 try:
                     # After a drop, resume the same session, like the browser.
                     session, page = await open_page(
-                        settings.url, template, settings.timeout, session_id
+                        settings.url, template, settings.timeout, session_id, cookies
                     )
                 except (OSError, InvalidHandshake, ConnectionClosed, RunTimeoutError):
                     record.connect_failures += 1
@@ -651,6 +663,7 @@ async def simulated_user(
                     continue
                 session_id = session.session_id
                 record.page_load_seconds.append(page.seconds)
+                record.pages_loaded_at.append((user, time.perf_counter()))
                 record.page_load_exceptions += _exception_texts(page)
 
             await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
@@ -660,7 +673,11 @@ async def simulated_user(
             sent += 1
             next_start = time.perf_counter() + settings.interval
             outcome = DrawingOutcome(
-                user=user, digit=drawing.digit, solo_answer=solo_answers.get(drawing.name)
+                user=user,
+                digit=drawing.digit,
+                solo_answer=solo_answers.get(drawing.name),
+                started_at=time.perf_counter(),
+                replica=session.cookie(REPLICA_COOKIE),
             )
             record.outcomes.append(outcome)
             record.reruns += len(drawing.stroke_states)
@@ -727,11 +744,13 @@ async def run_load(
     server_pid: int | None = None,
     settle_seconds: float = 3.0,
     alongside: Callable[[float], Awaitable[None]] | None = None,
+    record: LoadRecord | None = None,
 ) -> dict[str, Any]:
     """Calibrate, run `users` simulated users for `duration` s, summarise.
 
     ``alongside(stop_at)``, when given, runs next to the users in each round (another kind of
-    visitor, e.g. hostile_uploader) and must return by stop_at.
+    visitor, e.g. hostile_uploader, or a replica's killer) and must return by stop_at. ``record``,
+    when given, receives every drawing's outcome, for a caller that looks closer.
     """
     memory = MemorySampler(server_pid)
     memory_before = memory.sample()
@@ -739,8 +758,9 @@ async def run_load(
     memory_after_warmup = memory.sample()
     memory.peak_bytes = None  # the peak under load, not during warm-up
 
-    record = LoadRecord()
+    record = LoadRecord() if record is None else record
     cpu_before = _cpu_seconds()
+    server_cpu_before = process_tree_cpu_seconds(server_pid) if server_pid else None
     memory.start()
     elapsed = 0.0
     memory_after_rounds = []
@@ -779,6 +799,10 @@ async def run_load(
                 memory_after_expiry_rounds.append(_megabytes(memory.sample()))
     await memory.stop()
     load_generator_cpu = _cpu_seconds() - cpu_before
+    server_cpu_after = process_tree_cpu_seconds(server_pid) if server_pid else None
+    server_cpu = (
+        None if server_cpu_before is None or server_cpu_after is None else server_cpu_after - server_cpu_before
+    )
     # Disconnected sessions linger (server.disconnectedSessionTTL, 120 s),
     # so "after" is the memory a burst of users leaves behind for a while.
     await asyncio.sleep(settle_seconds if server_pid else 0)
@@ -830,6 +854,10 @@ async def run_load(
             "after_each_round_sessions_expired": memory_after_expiry_rounds,
         },
         "load_generator_cpu_s": round(load_generator_cpu, 1),
+        # The server's processes (replicas and balancer too, under scripts/serve.py) while users drew.
+        "server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
+        "server_cpu_ms_per_drawing": round(1000 * server_cpu / len(finished), 1) if server_cpu and finished else None,
+        "drawings_per_replica": dict(sorted(Counter(o.replica for o in outcomes if o.replica).items())),
     }
     summary["ok"] = bool(
         summary["drawings"]
@@ -1525,6 +1553,9 @@ def _report_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("  ... sessions expired MB",
          ", ".join(_fmt(m) for m in memory.get("after_each_round_sessions_expired") or []) or "-"),
         ("load generator CPU s", _fmt(summary["load_generator_cpu_s"])),
+        ("server CPU s", _fmt(summary["server_cpu_s"])),
+        ("  ms per drawing", _fmt(summary["server_cpu_ms_per_drawing"])),
+        ("drawings per replica", ", ".join(f"{r}: {n}" for r, n in summary["drawings_per_replica"].items()) or "-"),
         ("OK", "yes" if summary["ok"] else "NO"),
     ]
 

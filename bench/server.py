@@ -8,42 +8,20 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from mnist_core.config import PROJECT_ROOT
-
-# Quiet and offline: no browser tab, no usage-stats ping (no internet here, and the figures should
-# not include telemetry), no file watcher (nothing edits the page meanwhile, and the watcher costs
-# CPU on a 2-core machine).
-STREAMLIT_FLAGS = (
-    "--server.headless", "true",
-    "--server.fileWatcherType", "none",
-    "--server.runOnSave", "false",
-    "--browser.gatherUsageStats", "false",
-)  # fmt: skip
-HEALTH_PATH = "/_stcore/health"  # what the browser polls before it opens the websocket
-STOP_GRACE_SECONDS = 10.0  # after SIGTERM, before SIGKILL
+from mnist_core.serving import STREAMLIT_FLAGS, free_port, is_healthy, stop_process_group
 
 
 class ServerStartError(RuntimeError):
     """The server exited, or did not answer its health check in time; the message has its log's tail."""
-
-
-def free_port() -> int:
-    """A TCP port that is free on localhost right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class StreamlitServer:
@@ -95,27 +73,14 @@ class StreamlitServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ServerStartError(f"streamlit exited with code {self.process.returncode} before it was healthy")
-            try:
-                with urllib.request.urlopen(self.url + HEALTH_PATH, timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if is_healthy(self.url):
+                return
             time.sleep(0.2)
         raise ServerStartError(f"streamlit at {self.url} not healthy after {self.startup_timeout:.0f} s")
 
     def stop(self) -> None:
         """SIGTERM the server's process group, then SIGKILL if it lingers; the log stays."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=STOP_GRACE_SECONDS)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.process)
 
     def logged_errors(self) -> int:
         """Tracebacks in the server's log, including errors the page does not show."""
@@ -136,8 +101,8 @@ def streamlit_server(script: str | os.PathLike, startup_timeout: float = 90.0) -
         yield server.url
 
 
-def process_tree_rss_bytes(pid: int) -> int | None:
-    """Resident memory of a process and its descendants, from /proc; None when it is gone."""
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (pids), from /proc; [] when it is gone."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -148,9 +113,19 @@ def process_tree_rss_bytes(pid: int) -> int | None:
         except OSError:
             continue
         children.setdefault(int(stat[1]), []).append(int(entry.name))
-    total, pending, found = 0, [pid], False
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
+        if Path(f"/proc/{current}").exists():
+            found.append(current)
+            pending.extend(children.get(current, []))
+    return found
+
+
+def process_tree_rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process and its descendants, from /proc; None when it is gone."""
+    total, found = 0, False
+    for current in process_tree(pid):
         try:
             status = Path(f"/proc/{current}/status").read_text()
         except OSError:
@@ -159,5 +134,20 @@ def process_tree_rss_bytes(pid: int) -> int | None:
         if match:
             total += int(match.group(1)) * 1024
             found = True
-        pending.extend(children.get(current, []))
     return total if found else None
+
+
+def process_tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) used so far by a process and its live descendants, plus the
+    children they have waited for; None when it is gone. A descendant that died without being
+    waited for (a replica SIGKILLed) takes its seconds with it."""
+    ticks, found = 0, False
+    for current in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # Fields 14-17 of proc(5): utime, stime, cutime, cstime; after the ")" they start at index 11.
+        ticks += sum(int(value) for value in fields[11:15])
+        found = True
+    return ticks / os.sysconf("SC_CLK_TCK") if found else None

@@ -13,7 +13,10 @@ This module reproduces what the Streamlit 1.67 frontend does (read from its
 connection code and checked against frames captured from Chromium), so a load
 test can simulate many users without a browser each:
 
-1. Connect with the subprotocols ``["streamlit", <xsrf token>, <session id>]``.
+1. GET the health check with the tab's cookies, as the browser polls it first: its reply sets
+   the XSRF cookie, and behind a load balancer (scripts/serve.py) the cookie that names the
+   replica holding the session. Then connect, sending those cookies, with the subprotocols
+   ``["streamlit", <xsrf token>, <session id>]``.
    The server selects the first one, reads the optional third one to resume a
    session, and does not reject a placeholder xsrf token (it is only used to
    read auth cookies).
@@ -87,6 +90,11 @@ _FINAL_STATUSES = {
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
     ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
 }
+
+
+def _http_opener(cookies: CookieJar) -> urllib.request.OpenerDirector:
+    """Requests that send and keep the cookies of one browser tab."""
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
 
 
 class RunTimeoutError(TimeoutError):
@@ -292,6 +300,7 @@ class StreamlitSession:
         base_url: str,
         connection: ClientConnection,
         client_state_template: ClientState,
+        cookies: CookieJar,
     ) -> None:
         self.base_url = base_url
         self._connection = connection
@@ -302,8 +311,9 @@ class StreamlitSession:
         # a fragment run only replaces its own elements.
         self._page: dict[tuple[int, ...], _PlacedElement] = {}
         self._blocks: dict[tuple[int, ...], _PlacedElement] = {}
-        # Cookies of the page's origin, for uploads (the XSRF cookie); fetched on the first upload.
-        self._cookies: CookieJar | None = None
+        # Cookies of the page's origin: the XSRF cookie (for uploads) and a load balancer's
+        # (which replica holds this session); the websocket and every request carry them.
+        self.cookies = cookies
 
     @classmethod
     async def open(
@@ -313,18 +323,32 @@ class StreamlitSession:
         client_state_template: ClientState | None = None,
         resume_session_id: str = "",
         open_timeout: float = 10.0,
+        cookies: CookieJar | None = None,
     ) -> StreamlitSession:
         """Open the websocket like the frontend does (no page load yet).
 
-        ``resume_session_id`` is what a reconnecting browser sends to get its
-        old session (and session_state) back.
+        First the health check the browser polls, with the tab's cookies (``cookies``: a
+        reconnecting tab keeps its own; default a new jar): its reply sets the XSRF cookie and,
+        behind a load balancer, the cookie naming the replica; the websocket then carries them.
+        ``resume_session_id`` is what a reconnecting browser sends to get its old session (and
+        session_state) back.
         """
+        cookies = CookieJar() if cookies is None else cookies
+
+        def check_health() -> None:
+            _http_opener(cookies).open(base_url.rstrip("/") + "/" + HEALTH_PATH, timeout=open_timeout).close()
+
+        await asyncio.to_thread(check_health)
+        cookie_carrier = urllib.request.Request(base_url.rstrip("/") + "/" + STREAM_PATH)
+        cookies.add_cookie_header(cookie_carrier)
+        cookie_header = cookie_carrier.get_header("Cookie")
         subprotocols = ["streamlit", PLACEHOLDER_XSRF_TOKEN]
         if resume_session_id:
             subprotocols.append(resume_session_id)
         connection = await connect(
             websocket_url(base_url),
             subprotocols=subprotocols,  # type: ignore[arg-type]
+            additional_headers={"Cookie": cookie_header} if cookie_header else None,
             max_size=MAX_FORWARD_MSG_BYTES,
             open_timeout=open_timeout,
         )
@@ -332,9 +356,14 @@ class StreamlitSession:
             base_url,
             connection,
             client_state_template or browser_context(base_url),
+            cookies,
         )
         session.session_id = resume_session_id
         return session
+
+    def cookie(self, name: str) -> str | None:
+        """The value of the page's cookie with this name, or None."""
+        return next((cookie.value for cookie in self.cookies if cookie.name == name), None)
 
     async def close(self) -> None:
         """Close the websocket; the server then disconnects the session."""
@@ -420,24 +449,17 @@ class StreamlitSession:
     def _http_request(self, server_path: str, method: str, data: bytes | None = None) -> urllib.request.Request:
         """A request to the server with the page's cookies and, like the frontend's
         csrfRequest, the XSRF cookie's value in X-Xsrftoken (when the server set one)."""
-        if self._cookies is None:
-            # The health check the browser makes before connecting sets the XSRF cookie.
-            self._cookies = CookieJar()
-            self._http_opener().open(self._server_url(HEALTH_PATH), timeout=10).close()
         request = urllib.request.Request(self._server_url(server_path), data=data, method=method)
-        for cookie in self._cookies:
-            if cookie.name == XSRF_COOKIE_NAME and cookie.value:
-                request.add_header("X-Xsrftoken", cookie.value)
+        xsrf_token = self.cookie(XSRF_COOKIE_NAME)
+        if xsrf_token:
+            request.add_header("X-Xsrftoken", xsrf_token)
         return request
 
     def _http_send(self, request: urllib.request.Request, timeout: float) -> None:
         try:
-            self._http_opener().open(request, timeout=timeout).close()
+            _http_opener(self.cookies).open(request, timeout=timeout).close()
         except urllib.error.HTTPError as error:
             raise UploadError(f"{request.get_method()} refused: HTTP {error.code} {error.reason}") from None
-
-    def _http_opener(self) -> urllib.request.OpenerDirector:
-        return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self._cookies))
 
     def _server_url(self, server_path: str) -> str:
         """An absolute URL for a path the server gives relative to its root ("/_stcore/...")."""

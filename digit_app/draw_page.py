@@ -8,6 +8,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from digit_app import canvas
 from digit_app.answers import answer_controls_ui, forget_my_drawings_ui
+from digit_app.inside_model import inside_model_ui
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
 from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
@@ -66,6 +67,8 @@ def draw_and_read_ui(predictor: Predictor, brush: int) -> None:
         answer_controls_ui(drawing, reading, predictor.folder.name, canvas_key)
         forget_my_drawings_ui()
         details_ui(reading)
+    # Full width under both columns: its pictures need the room, on a projector and on a phone.
+    inside_model_ui(reading, predictor.folder)
 
 
 def upload_ui(predictor: Predictor) -> None:

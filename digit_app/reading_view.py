@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import numpy as np
 import streamlit as st
 
 from mnist_core import display
@@ -63,17 +64,28 @@ def reading_html(digit: DigitReading, title: str = "") -> str:
     digit cost the browser tens of milliseconds to build on every stroke, and the image a second
     request. Only numbers the model produced go into it.
     """
-    top = digit.digit
+    picture = png_data_uri(display.pixel_grid(digit.model_input, cell=6))
+    heading = f'<div class="title">{title}</div>' if title else ""
+    return (
+        f'{heading}<div class="reading">{probability_bars_html(digit.probabilities)}'
+        f'<figure><img src="{picture}" alt="the 28 by 28 image the model sees">'
+        "<figcaption>What the model sees (28×28)</figcaption></figure></div>"
+    )
+
+
+def probability_bars_html(probabilities: np.ndarray) -> str:
+    """float (10,) probabilities -> ten bars, the highest in the accent colour with its share (styled
+    by .bars in assets/page.css)."""
+    top = int(np.argmax(probabilities))
     bars = "".join(
         f'<div class="bar{" top" if index == top else ""}" title="{index}: {p:.1%}">'
         + (f"<b>{p:.0%}</b>" if index == top else "")
         + f'<div class="fill" style="height:{100 * p:.1f}%"></div><span>{index}</span></div>'
-        for index, p in enumerate(float(p) for p in digit.probabilities)
+        for index, p in enumerate(float(p) for p in probabilities)
     )
-    picture = base64.b64encode(display.png_bytes(display.pixel_grid(digit.model_input, cell=6))).decode("ascii")
-    heading = f'<div class="title">{title}</div>' if title else ""
-    return (
-        f'{heading}<div class="reading"><div class="bars" role="img" aria-label="probabilities of 0 to 9">{bars}</div>'
-        f'<figure><img src="data:image/png;base64,{picture}" alt="the 28 by 28 image the model sees">'
-        "<figcaption>What the model sees (28×28)</figcaption></figure></div>"
-    )
+    return f'<div class="bars" role="img" aria-label="probabilities of 0 to 9">{bars}</div>'
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    """uint8 (H, W) gray or (H, W, 3) RGB -> a data: URI of its PNG, for an <img> in st.html."""
+    return "data:image/png;base64," + base64.b64encode(display.png_bytes(image)).decode("ascii")

@@ -8,6 +8,8 @@ very thick brushes both look like the digits the model learned from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -239,13 +241,20 @@ def keep_strokes_whole(mask: np.ndarray, signed: np.ndarray, offset: float) -> f
     return offset
 
 
-def crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """float32 (H, W) -> float32 (h, w), the bounding box of the pixels that hold any ink."""
+def ink_bounds(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """float32 (H, W) -> (top, left, bottom, right) of the pixels that hold any ink; None when blank."""
     rows = np.flatnonzero(ink.max(axis=1) > 0.05)
     cols = np.flatnonzero(ink.max(axis=0) > 0.05)
-    if rows.size == 0:
+    return (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1) if rows.size else None
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    """float32 (H, W) -> float32 (h, w), the bounding box of the pixels that hold any ink."""
+    bounds = ink_bounds(ink)
+    if bounds is None:
         return ink[:0, :0]
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    top, left, bottom, right = bounds
+    return ink[top:bottom, left:right]
 
 
 def fit_box(ink: np.ndarray) -> np.ndarray:
@@ -257,29 +266,67 @@ def fit_box(ink: np.ndarray) -> np.ndarray:
     return np.clip(cv2.resize(ink, size, interpolation=interpolation), 0.0, 1.0)
 
 
-def place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
-    """float32 (h, w) with h, w <= 20 -> float32 (28, 28), centre of mass moved to MNIST's centre."""
+def centre_of_mass_corner(digit: np.ndarray) -> tuple[int, int]:
+    """float32 (h, w) with h, w <= 20, some ink -> (top, left) in 28x28 that puts its centre of mass
+    at MNIST's centre, the whole box kept inside."""
     height, width = digit.shape
     total = float(digit.sum())
-    if total <= 0:
-        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     rows, cols = np.indices(digit.shape)
     centre_row = float((digit * rows).sum() / total)
     centre_col = float((digit * cols).sum() / total)
     top = int(round(MNIST_CENTRE - centre_row))
     left = int(round(MNIST_CENTRE - centre_col))
     # Keep the whole box inside the 28x28 field even for lopsided digits like a 7.
-    top = min(max(top, 0), IMAGE_SIZE - height)
-    left = min(max(left, 0), IMAGE_SIZE - width)
+    return min(max(top, 0), IMAGE_SIZE - height), min(max(left, 0), IMAGE_SIZE - width)
+
+
+def place_by_centre_of_mass(digit: np.ndarray) -> np.ndarray:
+    """float32 (h, w) with h, w <= 20 -> float32 (28, 28), centre of mass moved to MNIST's centre."""
     out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    out[top : top + height, left : left + width] = digit
+    if float(digit.sum()) <= 0:
+        return out
+    top, left = centre_of_mass_corner(digit)
+    out[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return out
+
+
+@dataclass(frozen=True)
+class NormalizeSteps:
+    """What each step of normalize_digit made of one digit's ink, and where each picture sits in the
+    one before: enough to show the steps and to map the 28x28 input back onto the drawing."""
+
+    cropped: np.ndarray  # float32 (h, w): the ink's bounding box
+    crop_origin: tuple[int, int]  # (row, column) of cropped's corner in the digit's ink
+    restroked: np.ndarray  # float32 (h2, w2): strokes brought near MNIST's width, cropped again
+    restroked_origin: tuple[int, int]  # ... its corner in cropped's pixels (negative: thickening grew the box)
+    fitted: np.ndarray  # float32 (h', w'), max(h', w') = 20: restroked scaled into MNIST's 20x20 box
+    placed_at: tuple[int, int]  # (top, left) of fitted in the 28x28 input
+    model_input: np.ndarray  # float32 (28, 28) in [0, 1]
+
+
+def normalize_steps(ink: np.ndarray) -> NormalizeSteps | None:
+    """float32 (h, w) ink of one digit (other ink removed) -> every step of normalize_digit; None when blank."""
+    bounds = ink_bounds(ink)
+    if bounds is None:
+        return None
+    top, left, bottom, right = bounds
+    cropped = ink[top:bottom, left:right]
+    widened = set_stroke_width(cropped)
+    # set_stroke_width pads by the same margin on every side when it changes the strokes.
+    margin = (widened.shape[0] - cropped.shape[0]) // 2
+    widened_bounds = ink_bounds(widened)
+    if widened_bounds is None:  # thinned away entirely: the cropped ink is used as it is
+        restroked, restroked_origin = cropped, (0, 0)
+    else:
+        restroked = widened[widened_bounds[0] : widened_bounds[2], widened_bounds[1] : widened_bounds[3]]
+        restroked_origin = (widened_bounds[0] - margin, widened_bounds[1] - margin)
+    fitted = fit_box(restroked)
+    placed_at = centre_of_mass_corner(fitted) if float(fitted.sum()) > 0 else (0, 0)
+    return NormalizeSteps(cropped, (top, left), restroked, restroked_origin, fitted, placed_at,
+                          place_by_centre_of_mass(fitted))
 
 
 def normalize_digit(ink: np.ndarray) -> np.ndarray:
     """float32 (h, w) ink of one digit (other ink removed) -> float32 (28, 28) in [0, 1], MNIST-style."""
-    cropped = crop_to_ink(ink)
-    if cropped.size == 0:
-        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    restroked = crop_to_ink(set_stroke_width(cropped))
-    return place_by_centre_of_mass(fit_box(restroked if restroked.size else cropped))
+    steps = normalize_steps(ink)
+    return steps.model_input if steps is not None else np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)

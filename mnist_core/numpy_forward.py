@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,17 @@ from mnist_core.config import INPUT_SHAPE
 from mnist_core.model_files import read_model_file
 
 Step = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer position of the network(s), every member's weights stacked (mnist_core.saliency
+    walks these backwards; the app shows their outputs)."""
+
+    kind: str  # the Keras class name: Conv2D, Dense, BatchNormalization, ReLU, ...
+    config: dict  # the first member's Keras config
+    weights: list[np.ndarray]  # float32, each with a leading member axis
+    step: Step
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -184,11 +196,28 @@ def members_forward(steps: list[Step]) -> Step:
     return forward
 
 
+def layer_outputs(layers: list[Layer], images: np.ndarray) -> list[np.ndarray]:
+    """float32 (N, 28, 28, 1) -> every layer's output, float32 (M, N, ...) each (the last: each
+    member's scores). A separate walk from members_forward, which keeps nothing: reading a drawing
+    pays nothing for it."""
+    outputs, x = [], images[None]
+    for layer in layers:
+        x = layer.step(x)
+        outputs.append(x)
+    return outputs
+
+
 def read_forward(path: str | Path) -> Step | None:
     """model.keras -> f(float32 (N, 28, 28, 1)) -> float32 (N, classes), or None when the file holds
     a model this module does not cover (another layer, branches other than an ensemble's);
     ValueError when it is damaged or unsafe (see model_files), or a weight's shape does not fit
     its layer: said at load, naming the layer, not at every prediction."""
+    layers = read_layers(path)
+    return members_forward([layer.step for layer in layers]) if layers is not None else None
+
+
+def read_layers(path: str | Path) -> list[Layer] | None:
+    """model.keras -> its layers as NumPy steps, members stacked; None and ValueError as read_forward."""
     path = Path(path)
     try:
         model_config, weights_file = read_model_file(path)
@@ -210,7 +239,7 @@ def read_forward(path: str | Path) -> Step | None:
                     )
                 return [np.asarray(variables[str(index)], np.float32) for index in range(len(shapes))]
 
-            steps, shape = [], INPUT_SHAPE
+            layers, shape = [], INPUT_SHAPE
             for same_layer in zip(*towers):  # one layer position, every member
                 kind, config = same_layer[0]["class_name"], same_layer[0]["config"]
                 if not covered(kind, config) or (kind == "Dense" and len(shape) > 1):
@@ -219,12 +248,12 @@ def read_forward(path: str | Path) -> Step | None:
                 if min(shape) < 1:
                     raise ValueError(f"layer {config['name']} ({kind}) leaves nothing of a {INPUT_SHAPE} image")
                 stacked = [np.stack(member_weights) for member_weights in zip(*(weights_of(layer, shapes) for layer in same_layer))]
-                steps.append(layer_step(kind, config, stacked))
+                layers.append(Layer(kind, config, stacked, layer_step(kind, config, stacked)))
     except (OSError, KeyError, IndexError, TypeError, AttributeError, RecursionError, ValueError, zipfile.BadZipFile) as error:
         # Named by its folder and file, never the server's path: the message may reach a user.
         reason = error.strerror if isinstance(error, OSError) and error.filename else error
         raise ValueError(f"{path.parent.name}/{path.name} is damaged or unsafe ({reason})") from error
-    return members_forward(steps)
+    return layers
 
 
 def weight_paths(layers: list[dict]) -> list[str]:

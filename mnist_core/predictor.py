@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,9 @@ class DigitReading:
     model_input: np.ndarray  # float32 (28, 28) in [0, 1]
     probabilities: np.ndarray  # float32 (10,)
     status: str  # OK, UNSURE or NOT_DIGIT
+    # float32 (h, w): the digit's own ink in its box, other ink removed, as normalize_digit read it
+    # (for showing the steps: mnist_core.explain); None where a reading was made without it.
+    own_ink: np.ndarray | None = None
 
     @property
     def digit(self) -> int:
@@ -188,7 +191,8 @@ class Predictor:
         if multi:
             digits = resolve_touching(digits, probabilities)
         inputs, probabilities = read_digits(digits)
-        return self.make_reading([d.box for d in digits], inputs, probabilities, ink)
+        reading = self.make_reading([d.box for d in digits], inputs, probabilities, ink)
+        return replace(reading, digits=[replace(r, own_ink=d.ink) for r, d in zip(reading.digits, digits)])
 
     def not_digit(self, inputs: np.ndarray) -> np.ndarray:
         """float32 (n, 28, 28) one drawing's pieces -> bool (n,): which look like no digit. Of several

@@ -2,6 +2,7 @@
 
     python scripts/predict.py drawing.png
     python scripts/predict.py --multi --model mlp-128-64 year.png other.jpg
+    python scripts/predict.py --explain drawing.png
 
 Each line: {"path", "status", "digit", "digits", "confidence", "probabilities", "top_two", "boxes"},
 "note" where a reading needs explaining, "hint" where the app would advise ("try a thinner brush")
@@ -15,6 +16,13 @@ and "error" for unreadable files. Exit code 1 if any input errored. The status i
              "top_two" holds what it looks least unlike
   empty      nothing drawn
   error      the file could not be read ("error" says why)
+
+--explain adds, for a digit read, what the app's "Inside the model" panel shows: "model_input"
+(28x28, 0-1), "saliency" (28x28, >= 0: gradient x input, the ink that pushed towards the digit;
+"saliency_second" for the runner-up when unsure), "members" (each network's 10 probabilities: their
+mean is "probabilities") and "neighbours" (the 8 nearest MNIST training digits in the network's
+penultimate layer, [{"index", "label"}], nearest first; null with "neighbours_error" when the model's
+index is missing or stale). At the top level for one digit; with --multi, per digit in "explained".
 """
 
 from __future__ import annotations
@@ -23,9 +31,12 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from mnist_core.config import DEFAULT_MODEL
+from mnist_core.explain import Explainer
 from mnist_core.image_io import read_image
-from mnist_core.predictor import EMPTY, NOT_DIGIT, UNSURE, Predictor, Reading
+from mnist_core.predictor import EMPTY, NOT_DIGIT, UNSURE, DigitReading, Predictor, Reading
 
 
 def boxes_of(reading: Reading) -> list[list[int]]:
@@ -62,15 +73,49 @@ def several_digits_record(record: dict, several: Reading) -> dict:
     }
 
 
+def rounded(values: np.ndarray) -> list:
+    """A float array -> nested lists of numbers rounded to 4 decimals (JSON a person can read)."""
+    return np.round(values.astype(np.float64), 4).tolist()
+
+
+def explanation_record(explainer: Explainer, digit: DigitReading) -> dict:
+    """One digit -> its model input, saliency, members' probabilities and nearest training digits."""
+    explanation = explainer.explain(digit)
+    maps = list(explanation.saliency.values())
+    index = explainer.index
+    record = {
+        "model_input": rounded(digit.model_input),
+        "saliency": rounded(maps[0]),
+        **({"saliency_second": rounded(maps[1])} if len(maps) > 1 else {}),
+        "members": [[round(float(p), 6) for p in member] for member in explanation.members],
+        "neighbours": None if index is None else [
+            {"index": int(index.training_indices[position]), "label": int(index.labels[position])}
+            for position in explanation.neighbours],
+    }
+    return record | ({"neighbours_error": explainer.index_problem} if index is None else {})
+
+
+def explained(record: dict, reading: Reading, explainer: Explainer, multi: bool) -> dict:
+    """A reading's record with --explain's additions: at the top level for one digit, per digit with --multi."""
+    if record["probabilities"] is None:  # nothing read, or several digits read as one
+        return record
+    if multi:
+        return record | {"explained": [{"digit": d.digit} | explanation_record(explainer, d) for d in reading.digits]}
+    return record | explanation_record(explainer, reading.first)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="shipped preset name or model folder")
     parser.add_argument("--multi", action="store_true", help="read several digits left to right")
+    parser.add_argument("--explain", action="store_true",
+                        help="add each digit's model input, saliency, networks' votes and nearest training digits")
     args = parser.parse_args(argv)
 
     try:
         predictor = Predictor(args.model)
+        explainer = Explainer(predictor.folder) if args.explain else None
     except (FileNotFoundError, ValueError) as error:
         print(f"predict.py: {error}", file=sys.stderr)
         return 2
@@ -79,11 +124,14 @@ def main(argv=None) -> int:
     for path in args.images:
         try:
             image = read_image(path)
-            record = reading_record(path, predictor.read(image, multi=args.multi))
+            reading = predictor.read(image, multi=args.multi)
+            record = reading_record(path, reading)
             if not args.multi:
                 several = predictor.read(image, multi=True)
                 if len(several.digits) > 1:
                     record = several_digits_record(record, several)
+            if explainer is not None:
+                record = explained(record, reading, explainer, args.multi)
         except (FileNotFoundError, ValueError, OSError) as error:
             any_error = True
             record = {"path": path, "status": "error", "digit": None, "digits": "", "confidence": None,

@@ -30,6 +30,7 @@ import numpy as np
 from mnist_core import artifacts
 from mnist_core.config import DATA_DIR_ENV, FONTS_DIR_ENV, MODELS_DIR, NUM_CLASSES, PROJECT_ROOT, data_dir_from_env
 from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
+from mnist_core.neighbours import build_index
 from mnist_core.numpy_forward import read_forward
 from mnist_core.presets import PRESETS, get_preset
 
@@ -122,17 +123,19 @@ def one_cycle(peak: float, epochs: int):
     return schedule
 
 
-def check_numpy_forward(path: Path, model, images: np.ndarray) -> None:
-    """The app reads model.keras in NumPy (mnist_core.numpy_forward): it must give Keras's answers."""
+def check_numpy_forward(path: Path, model, images: np.ndarray) -> bool:
+    """The app reads model.keras in NumPy (mnist_core.numpy_forward): it must give Keras's answers.
+    Whether NumPy covers the model."""
     forward = read_forward(path)
     if forward is None:
         print("note: the app will serve this model through Keras (layers NumPy does not cover)")
-        return
+        return False
     batch = (images / 255.0).astype(np.float32)[..., None]
     difference = float(np.abs(forward(batch) - np.asarray(model(batch, training=False))).max())
     if difference > 1e-4:
         raise ValueError(f"the NumPy forward pass differs from Keras by {difference:.2g} on test digits")
     print(f"NumPy forward pass checked against Keras on {len(images)} test digits (max difference {difference:.1g})")
+    return True
 
 
 def library_versions() -> dict[str, str]:
@@ -348,7 +351,9 @@ def main(argv=None) -> None:
         if not preset.members:
             inference_model.set_weights(model.get_weights())
         inference_model.save(folder / "model.keras")
-        check_numpy_forward(folder / "model.keras", inference_model, mnist.test.images[:200])
+        if check_numpy_forward(folder / "model.keras", inference_model, mnist.test.images[:200]):
+            # "Training digits it resembles" in the app: the index is made for this very model.keras.
+            build_index(folder, images, labels, command=metrics["command"])
         artifacts.write_json(folder / "history.json", history_record)
         artifacts.write_json(folder / "metrics.json", metrics)
         artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)

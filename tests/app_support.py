@@ -8,9 +8,10 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 
-def run_app(drawing=None, sidebar_tab: str | None = None) -> AppTest:
+def run_app(drawing=None, sidebar_tab: str | None = None, session_state: dict | None = None) -> AppTest:
     """Run app.main() with the canvas returning `drawing` (None = a blank canvas), with the
-    sidebar's `sidebar_tab` open (default: the first)."""
+    sidebar's `sidebar_tab` open (default: the first) and these widget states set beforehand
+    (e.g. {"inside_model": True}: that expander open)."""
 
     def page(drawing):
         import app
@@ -22,6 +23,8 @@ def run_app(drawing=None, sidebar_tab: str | None = None) -> AppTest:
     test = AppTest.from_function(page, args=(drawing,), default_timeout=120)
     if sidebar_tab:
         test.session_state["sidebar_tab"] = sidebar_tab
+    for key, value in (session_state or {}).items():
+        test.session_state[key] = value
     return test.run()
 
 

@@ -436,3 +436,46 @@ def test_on_a_phone_the_canvas_fits_and_a_finger_stroke_is_read(browser, app_url
         expect_prediction(page, "7", shots_dir / "13-phone-seven.png")
     finally:
         page.context.close()
+
+
+INSIDE_PARTS = ["The pipeline, step by step", "The ensemble's vote", "Which pixels decided",
+                "What the layers saw", "Training digits it resembles"]
+
+
+@pytest.mark.parametrize("device, scheme", [("desktop", "light"), ("phone", "dark")])
+def test_inside_the_model_shows_each_part_for_the_chosen_digit(browser, app_url: str, shots_dir: Path,
+                                                               device: str, scheme: str) -> None:
+    phone = device == "phone"
+    options = {"viewport": PHONE, "has_touch": True, "is_mobile": True} if phone else {}
+    page = new_page(browser, app_url, color_scheme=scheme, **options)
+    try:
+        page.get_by_text("Inside the model", exact=True).click()
+        panel = page.locator('[data-testid="stExpander"]').filter(has_text="Inside the model")
+        panel.get_by_text("this panel shows what happens to it inside the model").wait_for()
+        assert panel.locator("section.inside").count() == 0  # a blank canvas: the prompt only
+
+        draw(page, place(DRAWN_STROKES["4"], 150, 0, 80))
+        draw(page, place(DRAWN_STROKES["7"], 150, 150, 80))
+        expect_prediction(page, "47", shots_dir / f"15-inside-{device}-{scheme}.png")
+        for part in INSIDE_PARTS:
+            assert panel.locator("section.inside h4", has_text=part).is_visible(), part
+        sections = panel.locator("section.inside")
+        assert sections.nth(0).locator("figure").count() == 6  # the pipeline's six steps
+        assert sections.nth(1).locator(".vote").count() == 4  # three networks and their average
+        assert sections.nth(2).locator("figure").count() >= 2  # the 28x28 input and the drawing
+        assert sections.nth(3).locator(".maps div").count() == 32 + 64 + 64 and sections.nth(3).locator(".unit").count() == 8
+        assert sections.nth(4).locator("figure").count() == 8
+        assert "Your 4 sits among" in sections.nth(4).inner_text()
+        feature_map = sections.nth(3).locator(".maps div").first
+        small = feature_map.bounding_box()["width"]
+        feature_map.click()  # a hover, and a tap on a phone: the map shows large
+        page.wait_for_timeout(300)
+        assert feature_map.bounding_box()["width"] >= 3 * small
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+        panel.get_by_role("radiogroup").get_by_text("2", exact=True).click()  # the second digit
+        panel.locator("section.inside", has_text="Your 7 sits among").wait_for()
+        panel.scroll_into_view_if_needed()
+        screenshot(page, shots_dir / f"16-inside-second-digit-{device}-{scheme}.png")
+    finally:
+        page.context.close()

@@ -10,10 +10,10 @@ import sys
 import pytest
 from conftest import PROJECT_ROOT
 
-MNIST_SCRIPTS = ["train.py", "evaluate.py", "evaluate_drawn.py", "make_fixtures.py"]
+MNIST_SCRIPTS = ["train.py", "evaluate.py", "evaluate_drawn.py", "make_fixtures.py", "index_neighbours.py"]
 
 
-@pytest.mark.parametrize("script", [*MNIST_SCRIPTS, "fetch_fonts.py"])
+@pytest.mark.parametrize("script", [*MNIST_SCRIPTS, "fetch_fonts.py", "serve.py"])
 def test_help_prints_a_usage_and_no_tensorflow_logs(script):
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / script), "--help"],
                             capture_output=True, text=True, timeout=120)

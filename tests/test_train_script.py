@@ -16,6 +16,7 @@ from conftest import FIXTURE_MNIST, PROJECT_ROOT
 from mnist_core import artifacts
 from mnist_core.config import MODELS_DIR
 from mnist_core.data import load_from_dir
+from mnist_core.neighbours import load_index
 from mnist_core.predictor import Predictor
 
 TRAIN = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "mlp-128-64",
@@ -44,7 +45,7 @@ def test_writes_every_artifact(trained):
     out, stdout = trained
     assert "val_accuracy" in stdout and "test accuracy" in stdout  # Keras progress and a summary
     assert {p.name for p in out.iterdir()} == {
-        "model.keras", "history.json", "metrics.json", "mistakes.json", "mistakes.npz"}
+        "model.keras", "history.json", "metrics.json", "mistakes.json", "mistakes.npz", "neighbours.npz"}
     history = artifacts.read_history(out)
     assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
     metrics = artifacts.read_metrics(out)
@@ -62,6 +63,9 @@ def test_writes_every_artifact(trained):
     assert len(records) == matrix.sum() - np.trace(matrix)
     assert all(r["true"] != r["predicted"] for r in records) and len(images) == min(len(records), 120)
     assert Predictor(out).probabilities(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    # The app's "Training digits it resembles": an index of this very model.keras, made by this command.
+    index = load_index(out)
+    assert index.metadata["command"] == metrics["command"] and len(index.labels) == 512
 
 
 @pytest.mark.parametrize("kill_when", ["training mlp-128-64", "saving to"])
