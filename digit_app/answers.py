@@ -15,6 +15,12 @@ from mnist_core.predictor import EMPTY, NOT_DIGIT, Reading
 MAX_ANSWERS_PER_MINUTE = 30  # faster than a person draws: a script, or a stuck finger
 DIGIT_OPTIONS = [str(digit) for digit in range(10)]
 ANSWER_RESULT_KEY = "answer_result"
+# The drawing the answer controls are shown under, with its reading and model: one per session,
+# replaced at every stroke. Not in the callbacks' args: Streamlit keeps a widget's callback and
+# its args as long as the session, and every answer makes new widgets (the canvas's key changes),
+# so a drawing in the args was a drawing kept per answer (~0.6 MB each, the server grew by
+# ~700 MB over 1,200 answers in bench/loadtest.py --answer).
+SHOWN_ANSWER_KEY = "answer_shown"
 
 
 def visitor_id() -> str:
@@ -31,37 +37,39 @@ def answer_controls_ui(drawing: np.ndarray | None, reading: Reading | None, mode
     answer_result_ui()
     if reading is None or reading.status == EMPTY:
         return
+    st.session_state[SHOWN_ANSWER_KEY] = (drawing, reading, model_name)
     with st.container(key="answer_controls"):
         st.caption("Was it right? Nothing is kept unless you answer; answers go on the wall.")
-        answer = (drawing, reading, model_name)
         # A drawing the model declined has no reading to confirm, only the digit it really is.
         if reading.status != NOT_DIGIT:
             st.button("Right", type="primary", icon=":material/check:", key=f"right-{canvas_key}",
-                      on_click=save_answer, args=(*answer, reading.text))
+                      on_click=save_answer, args=(reading.text,))
         correction_key = f"correction-{canvas_key}"
         if len(reading.digits) == 1:
-            st.pills("No, it was", DIGIT_OPTIONS, key=correction_key, on_change=save_correction,
-                     args=(*answer, correction_key))
+            st.pills("No, it was", DIGIT_OPTIONS, key=correction_key, on_change=save_correction, args=(correction_key,))
         else:
             st.text_input(
                 "No, it was", max_chars=len(reading.digits) + 5, placeholder=f"the right {len(reading.digits)} digits",
                 key=correction_key, help="Digits only, one for each box on the right, then Enter",
-                on_change=save_correction, args=(*answer, correction_key),
+                on_change=save_correction, args=(correction_key,),
             )
 
 
-def save_correction(drawing: np.ndarray, reading: Reading, model_name: str, correction_key: str) -> None:
+def save_correction(correction_key: str) -> None:
     """The callback of the digit(s) a person says were really drawn."""
     if labels := (st.session_state.get(correction_key) or "").strip():
-        save_answer(drawing, reading, model_name, labels)
+        save_answer(labels)
 
 
-def save_answer(drawing: np.ndarray, reading: Reading, model_name: str, labels: str) -> None:
-    """Store the answer and start a new canvas (a widget callback); on any refusal, store nothing.
-
-    What happened is left in the session for answer_result_ui, which the rerun shows.
-    """
+def save_answer(labels: str) -> None:
+    """Store the answer to the drawing shown and start a new canvas (a widget callback); on any
+    refusal, store nothing. What happened is left in the session for answer_result_ui, which the
+    rerun shows."""
     state = st.session_state
+    shown = state.pop(SHOWN_ANSWER_KEY, None)
+    if shown is None:  # a second click on the same answer, already stored
+        return
+    drawing, reading, model_name = shown
     try:
         store = drawings_store()
         if store.answers_in_last(visitor_id(), seconds=60) >= MAX_ANSWERS_PER_MINUTE:
