@@ -1,0 +1,174 @@
+"""Fine-tune a trained model on new people's drawings without forgetting the hands it already reads.
+
+Learning one room's hand must not cost MNIST's or anyone else's, so (docs/finetune.md measures each):
+- every batch is half new drawings (lightly augmented, oversampled when few), half replayed MNIST
+  training digits, never the validation ones;
+- BatchNorm keeps the statistics it learnt on MNIST (its layers run in inference mode);
+- a low learning rate, and an L2 pull of every weight toward the base model's (L2-SP, Li et al.
+  2018): the weights move only as far as the new drawings need.
+An ensemble fine-tunes every member, each on its own loss, in one pass.
+
+Imports Keras (seconds): only code that fine-tunes imports this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_core.augment import augment_batch
+
+HELD_OUT_SHARE = 0.15  # of the new drawings, kept aside to judge the fine-tune
+MIN_HELD_OUT = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a fine-tune runs; the defaults are the ones docs/finetune.md chose by measuring."""
+
+    epochs: int = 4  # passes over the new drawings (at least min_epoch_drawings of them a pass)
+    learning_rate: float = 3e-4  # Adam, constant, then a cosine decay over the last half
+    pull_to_base: float = 1e-3  # L2-SP: weight of sum((w - w_base)^2) in the loss
+    new_per_batch: int = 48
+    replay_per_batch: int = 48
+    min_epoch_drawings: int = 1500  # fewer new drawings are oversampled (augmented) up to this per pass
+    augment_strength: float = 0.6
+    freeze_convolutions: bool = False
+    seed: int = 42
+
+
+# Progress: (steps done, steps in all, seconds so far).
+Progress = Callable[[int, int, float], None]
+
+
+def split_held_out(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 (N,) labels -> int indices (to learn from, held out): HELD_OUT_SHARE held out at random."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    held = max(MIN_HELD_OUT, round(HELD_OUT_SHARE * len(labels)))
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
+def member_outputs(model: keras.Model) -> keras.Model:
+    """A model -> one sharing its layers whose outputs are each member's probabilities (an ensemble's
+    Average layer's inputs; a single network's own output), so that every member learns on its own loss."""
+    last = model.layers[-1]
+    if isinstance(last, keras.layers.Average):
+        return keras.Model(model.inputs, list(last.input))
+    return keras.Model(model.inputs, list(model.outputs))
+
+
+def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    """float32 (N, 28, 28, 1) images, (N,) labels -> the share the model reads right."""
+    if len(images) == 0:
+        return float("nan")
+    probabilities = model.predict(images, batch_size=1000, verbose=0)
+    return float((probabilities.argmax(axis=1) == labels).mean())
+
+
+def freeze(model: keras.Model, settings: Settings) -> None:
+    """BatchNorm keeps MNIST's statistics (inference mode); convolutions too, if the settings say so."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+        if settings.freeze_convolutions and isinstance(layer, keras.layers.Conv2D):
+            layer.trainable = False
+
+
+def learning_rate_at(step: int, steps: int, peak: float) -> float:
+    """Constant for the first half, then a cosine decay to 5% of peak."""
+    half = steps / 2
+    if step < half:
+        return peak
+    progress = (step - half) / max(1.0, steps - half)
+    return float(peak * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress))))
+
+
+def fine_tune(
+    model: keras.Model,
+    new: tuple[np.ndarray, np.ndarray],
+    replay: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    held_out: tuple[np.ndarray, np.ndarray],
+    settings: Settings,
+    progress: Progress | None = None,
+) -> dict[str, list[float]]:
+    """Fine-tune model in place.
+
+    new, replay, validation, held_out: float32 (N, 28, 28, 1) images in [0, 1] and uint8 (N,) labels:
+    the drawings to learn from, MNIST training digits to replay, MNIST's validation digits and the
+    held-out drawings (both only judged). Returns the per-epoch history, as train.py's keys
+    (loss and accuracy on the batches learnt, val_ on MNIST's validation digits) plus
+    held_out_accuracy, learning_rate and seconds.
+    """
+    keras.utils.set_random_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    freeze(model, settings)
+    trainer = member_outputs(model)
+    weights = trainer.trainable_variables
+    anchors = [tf.constant(np.array(w.numpy())) for w in weights]
+    optimizer = keras.optimizers.Adam(settings.learning_rate)
+    loss_of = keras.losses.SparseCategoricalCrossentropy()
+
+    @tf.function(reduce_retracing=True)
+    def train_step(images, labels):
+        with tf.GradientTape() as tape:
+            outputs = trainer(images, training=True)
+            losses = [loss_of(labels, output) for output in outputs]
+            loss = tf.add_n(losses) / len(losses)
+            pull = tf.add_n([tf.reduce_sum(tf.square(w - a)) for w, a in zip(weights, anchors)])
+            total = loss + settings.pull_to_base * pull
+        optimizer.apply_gradients(zip(tape.gradient(total, weights), weights))
+        right = tf.add_n([tf.reduce_mean(tf.cast(tf.equal(tf.argmax(o, axis=1, output_type=tf.int32), labels),
+                                                 tf.float32)) for o in outputs]) / len(outputs)
+        return loss, right
+
+    new_images, new_labels = new
+    replay_images, replay_labels = replay
+    steps_per_epoch = max(1, -(-max(len(new_labels), settings.min_epoch_drawings) // settings.new_per_batch))
+    total_steps = settings.epochs * steps_per_epoch
+    history: dict[str, list[float]] = {key: [] for key in (
+        "loss", "accuracy", "val_loss", "val_accuracy", "held_out_accuracy", "learning_rate", "seconds")}
+    started = time.perf_counter()
+    step = 0
+    for _epoch in range(settings.epochs):
+        epoch_started = time.perf_counter()
+        losses, rights = [], []
+        for _ in range(steps_per_epoch):
+            optimizer.learning_rate.assign(learning_rate_at(step, total_steps, settings.learning_rate))
+            picked = rng.integers(0, len(new_labels), settings.new_per_batch)
+            replayed = rng.integers(0, len(replay_labels), settings.replay_per_batch)
+            images = np.concatenate([augment_batch(new_images[picked], rng, settings.augment_strength),
+                                     replay_images[replayed]])
+            labels = np.concatenate([new_labels[picked], replay_labels[replayed]]).astype(np.int32)
+            loss, right = train_step(tf.constant(images), tf.constant(labels))
+            losses.append(float(loss))
+            rights.append(float(right))
+            step += 1
+            if progress is not None:
+                progress(step, total_steps, time.perf_counter() - started)
+        val_probabilities = model.predict(validation[0], batch_size=1000, verbose=0)
+        history["loss"].append(float(np.mean(losses)))
+        history["accuracy"].append(float(np.mean(rights)))
+        history["val_loss"].append(float(loss_of(validation[1], val_probabilities)))
+        history["val_accuracy"].append(float((val_probabilities.argmax(axis=1) == validation[1]).mean()))
+        history["held_out_accuracy"].append(accuracy(model, *held_out))
+        history["learning_rate"].append(float(optimizer.learning_rate.numpy()))
+        history["seconds"].append(time.perf_counter() - epoch_started)
+    return history
+
+
+def continued_history(base: dict, tuned: dict[str, list[float]]) -> dict:
+    """The base model's history.json followed by the fine-tune's epochs, and where they begin:
+    finetune_start_epoch is the first fine-tune epoch, counted from 1 (the curves chart marks it)."""
+    start = len(base["loss"])
+    keys = [key for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in base]
+    joined = {key: [float(v) for v in base[key]] + tuned[key] for key in keys}
+    for key in ("learning_rate", "seconds"):  # per-epoch keys the base may lack: left out then
+        if isinstance(base.get(key), list) and len(base[key]) == start:
+            joined[key] = [float(v) for v in base[key]] + tuned[key]
+    return {**joined, "finetune_start_epoch": start + 1, "finetune_held_out_accuracy": tuned["held_out_accuracy"]}
