@@ -6,8 +6,10 @@ import streamlit as st
 
 from digit_app.charts import confusion_matrix_spec, training_curves_specs
 from digit_app.loaders import folder_of, load_metrics, load_mistakes, metrics_or_nothing, shipped_models
+from digit_app.store import drawings_store
 from mnist_core import display
 from mnist_core.config import DEFAULT_MODEL
+from mnist_core.drawings import StoreUnavailable
 
 SIDEBAR_TAB_KEY = "sidebar_tab"
 GALLERY_SIZE = 24
@@ -19,8 +21,20 @@ def model_picker_ui() -> str:
     if not names:
         st.error("No trained models found. Train one with: python scripts/train.py --model cnn")
         st.stop()
-    default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
-    return st.selectbox("Model", names, index=default, help="Every model here was trained by scripts/train.py")
+    preferred = model_in_use()
+    default = names.index(preferred) if preferred in names else names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
+    # The index is part of the widget's identity: when the presenter puts another model in use,
+    # every page's picker starts again from it at its next run, without a restart.
+    return st.selectbox("Model", names, index=default,
+                        help="Every model here was trained by scripts/train.py or fine-tuned by scripts/finetune.py")
+
+
+def model_in_use() -> str:
+    """The model the presenter put in use from the wall (stored in the answers database), else the default."""
+    try:
+        return drawings_store().model_in_use() or DEFAULT_MODEL
+    except StoreUnavailable:  # no database at hand: drawing still works, with the default
+        return DEFAULT_MODEL
 
 
 def sidebar_tabs_ui(name: str) -> None:

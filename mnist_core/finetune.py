@@ -118,6 +118,7 @@ def fine_tune(
     def train_step(images, labels):
         with tf.GradientTape() as tape:
             outputs = trainer(images, training=True)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # one network: one output
             losses = [loss_of(labels, output) for output in outputs]
             loss = tf.add_n(losses) / len(losses)
             pull = tf.add_n([tf.reduce_sum(tf.square(w - a)) for w, a in zip(weights, anchors)])

@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -36,6 +37,9 @@ from mnist_core.finetune_sources import read_drawings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROGRESS_SECONDS = 5.0  # how often progress is printed (and recorded for the app)
 DEFAULT_VALIDATION_IMAGES = 3000
+# Fewer than calibrate.py's defaults (6,000 canvases and 1,200 non-digits: four minutes on this
+# 2-core machine), so that a fine-tune from the wall ends in minutes.
+CALIBRATION_CANVASES = 3000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="passes over the new drawings (default: 4)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", help="MNIST folder, for replay and judging (default: $MNIST_DATA_DIR)")
+    parser.add_argument("--calibration-canvases", type=int, default=CALIBRATION_CANVASES,
+                        help="drawn canvases the thresholds are calibrated on (a tenth as many non-digits)")
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)  # the app's job id: progress goes to the database
     return parser
 
@@ -71,11 +77,38 @@ def output_folder(out: str | None, base_name: str) -> Path:
     return path
 
 
-class ProgressReport:
-    """Prints steps done with an ETA every PROGRESS_SECONDS, and hands them to `record` (the app's job)."""
+class Job:
+    """The app's record of this fine-tune (--job): progress, then done or failed; without --job, nothing."""
 
-    def __init__(self, record=None):
-        self.record = record
+    def __init__(self, job_id: int | None):
+        self.id = job_id
+        if job_id is not None:
+            from mnist_core.drawings import open_store
+
+            self.store = open_store()
+
+    def progress(self, fraction: float, message: str) -> None:
+        if self.id is not None:
+            self.store.update_job(self.id, fraction, message)
+
+    def done(self, out: Path, result: dict) -> None:
+        if self.id is not None:
+            from mnist_core.drawings import DONE
+
+            self.store.finish_job(self.id, DONE, f"saved {out.name}", model_name=out.name, result=result)
+
+    def failed(self, message: str) -> None:
+        if self.id is not None:
+            from mnist_core.drawings import FAILED
+
+            self.store.finish_job(self.id, FAILED, message)
+
+
+class ProgressReport:
+    """Prints steps done with an ETA every PROGRESS_SECONDS, and records them on the job."""
+
+    def __init__(self, job: Job):
+        self.job = job
         self.shown = -PROGRESS_SECONDS
 
     def __call__(self, step: int, steps: int, seconds: float) -> None:
@@ -83,34 +116,38 @@ class ProgressReport:
             return
         self.shown = seconds
         eta = seconds / step * (steps - step)
-        message = f"fine-tuning: step {step} of {steps} ({step / steps:.0%}), {seconds:.0f} s so far, about {eta:.0f} s left"
-        print(message, flush=True)
-        if self.record is not None:
-            self.record(step / steps, message)
+        # Training is about 0.1-0.9 of the whole run; loading before, judging and calibrating after.
+        self.phase(0.1 + 0.8 * step / steps, f"fine-tuning: step {step} of {steps} ({step / steps:.0%}), "
+                                             f"{seconds:.0f} s so far, about {eta:.0f} s left")
 
     def phase(self, fraction: float, message: str) -> None:
         print(message, flush=True)
-        if self.record is not None:
-            self.record(fraction, message)
+        self.job.progress(fraction, message)
 
 
-def job_recorder(job_id: int | None):
-    """(fraction, message) -> recorded on the app's job `job_id` in the answers database; None without one."""
-    if job_id is None:
-        return None
-    from mnist_core.drawings import open_store
-
-    store = open_store()
-    return lambda fraction, message: store.update_job(job_id, fraction, message)
+def stop_on_terminate(signum, frame) -> None:
+    """SIGTERM (the app or a supervisor stopping it) unwinds like an error: scratch folders are removed."""
+    raise SystemExit("stopped (SIGTERM) before it finished: nothing was written")
 
 
 def main(argv=None) -> Path:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_on_terminate)
+    job = Job(args.job)
+    try:
+        out, result = fine_tune_into_folder(args, ProgressReport(job))
+    except BaseException as error:
+        job.failed(str(error) or type(error).__name__)
+        raise
+    job.done(out, result)
+    return out
+
+
+def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) -> tuple[Path, dict]:
+    """The whole run -> the new model folder and its before/after figures."""
     base = model_dir(args.base)
     artifacts.model_file(base)  # a missing base model is said before anything is read
     out = output_folder(args.out, base.name)
-    progress = ProgressReport(job_recorder(args.job))
     drawings = read_drawings(args.data, args.round)
     for problem in drawings.skipped:
         print(f"skipped: {problem}", flush=True)
@@ -126,7 +163,9 @@ def main(argv=None) -> Path:
     base_metrics, base_history = artifacts.read_metrics(base), artifacts.read_history(base)
     model = artifacts.load_keras_model(base)
     mnist = load_mnist(args.data_dir)
-    validation_images = int(base_metrics.get("validation_images") or DEFAULT_VALIDATION_IMAGES)
+    # MNIST's validation digits, as the base held them out (a small MNIST sample: a fifth of it).
+    validation_images = min(int(base_metrics.get("validation_images") or DEFAULT_VALIDATION_IMAGES),
+                            len(mnist.train.labels) // 5)
     replay = (to_model_input(mnist.train.images[:-validation_images]), mnist.train.labels[:-validation_images])
     validation = (to_model_input(mnist.train.images[-validation_images:]), mnist.train.labels[-validation_images:])
     x_test, y_test = to_model_input(mnist.test.images), mnist.test.labels
@@ -148,6 +187,7 @@ def main(argv=None) -> Path:
     metrics = {
         **{key: value for key, value in base_metrics.items() if key not in ("command", "arguments")},
         **scores,
+        "validation_images": validation_images,  # MNIST's last ones: calibrate.py draws its canvases from them
         "finetuned_from": base.name,
         "finetune": {
             "source": drawings.source,
@@ -182,12 +222,15 @@ def main(argv=None) -> Path:
                             images=mnist.test.images[wrong[: train.MAX_STORED_MISTAKE_IMAGES]])
         if (base / CALIBRATION_FILE).is_file():
             progress.phase(0.92, "recalibrating the \"not sure\" and \"not a digit\" thresholds")
-            calibrate.main(["--model", str(work), *(["--data-dir", args.data_dir] if args.data_dir else [])])
+            calibrate.main(["--model", str(work), "--canvases", str(args.calibration_canvases),
+                            "--non-digits", str(max(1, args.calibration_canvases // 10)),
+                            *(["--data-dir", args.data_dir] if args.data_dir else [])])
         # Everything is made in a scratch folder; only the finished folder is copied next to `out`
         # and swapped in (write_model_folder): a kill at any moment before leaves models/ as it was.
         artifacts.write_model_folder(out, lambda staging: shutil.copytree(work, staging, dirs_exist_ok=True))
     progress.phase(1.0, f"saved {out}")
-    return out
+    return out, {"before": before, "after": after, "drawings": len(drawings.labels), "held_out": len(held),
+                 "seconds": time.perf_counter() - started}
 
 
 if __name__ == "__main__":
