@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 
 import cv2
 import numpy as np
 import pytest
-from app_support import run_app
+from app_support import run_app, run_wall
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 
 from bench.other_hands import pen_trajectory
 from mnist_core import artifacts
 from mnist_core.data import load_split
-from mnist_core.drawings import DB_URL_ENV, open_store
+from mnist_core.drawings import DB_URL_ENV, FAILED, RUNNING, open_store
 from mnist_core.finetune_sources import model_input_of, read_drawings
 from mnist_core.predictor import Predictor
 
@@ -40,7 +42,7 @@ def write_images_folder(folder, count: int, seed: int = 0):
 
 
 def run(*arguments, timeout=300):
-    return subprocess.run([*FINETUNE, *map(str, arguments)], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*FINETUNE, *map(str, arguments)], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def read_right(predictor: Predictor, images: np.ndarray, labels) -> float:
@@ -135,6 +137,7 @@ def test_a_killed_fine_tune_leaves_the_models_folder_as_it_was(tmp_path, how):
 def database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'drawings.sqlite3'}"
     monkeypatch.setenv(DB_URL_ENV, url)
+    monkeypatch.delenv("PRESENTER_PASSCODE", raising=False)
     store = open_store(url)
     yield store
     store.close()
@@ -155,3 +158,41 @@ def test_one_fine_tune_at_a_time(database):
         database.start_finetune("cnn-ensemble")
     database.finish_job(job.id, "failed", "stopped")
     assert database.start_finetune("cnn").base_model == "cnn"
+
+
+def test_a_database_of_the_version_before_is_upgraded_with_its_answers_kept(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    store = open_store(url)
+    store.start_round()
+    store.close()
+    with sqlite3.connect(tmp_path / "old.sqlite3") as connection:  # back to version 1, as the app made it
+        connection.execute("DROP TABLE finetune_jobs")
+        connection.execute("DELETE FROM settings WHERE name = 'model_in_use'")
+        connection.execute("UPDATE schema_version SET version = 1")
+    store = open_store(url)
+    try:
+        assert store.current_round().id == 2 and store.model_in_use() is None and store.latest_job() is None
+        store.set_model_in_use("cnn")
+        assert store.model_in_use() == "cnn" and store.start_finetune("cnn").round_id == 2
+    finally:
+        store.close()
+
+
+def test_learn_from_this_room_runs_the_fine_tune_in_its_own_process_and_the_wall_says_how_it_ended(
+        database, monkeypatch):
+    monkeypatch.setenv("PRESENTER_PASSCODE", "room-42")
+    wall = run_wall()
+    wall = wall.text_input(key="presenter_passcode").input("room-42").run()
+    learn = next(button for button in wall.button if button.label == "Learn from this room")
+    wall = learn.click().run()
+    assert not wall.exception
+    job = database.latest_job()
+    assert job.round_id == database.current_round().id and job.base_model == "cnn-ensemble"
+    deadline = time.monotonic() + 60
+    while database.latest_job().state == RUNNING and time.monotonic() < deadline:
+        time.sleep(0.5)
+    # An empty round: the process refused it, and recorded why for every wall to show.
+    assert database.latest_job().state == FAILED
+    assert "has 0 usable drawings: a fine-tune needs at least 20" in database.latest_job().message
+    wall = wall.run()
+    assert any("did not finish" in error.value and "at least 20" in error.value for error in wall.error)
