@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_core.augment import augment_batch
+from mnist_core.config import NUM_CLASSES
 
 HELD_OUT_SHARE = 0.15  # of the new drawings, kept aside to judge the fine-tune
 MIN_HELD_OUT = 4
@@ -39,6 +40,8 @@ class Settings:
     min_epoch_drawings: int = 1500  # fewer new drawings are oversampled (augmented) up to this per pass
     augment_strength: float = 0.6
     freeze_convolutions: bool = False
+    replay_augment_strength: float = 0.0  # replayed MNIST digits augmented too (0: as they are)
+    replay_targets_from_base: bool = False  # replayed digits learnt as the base model read them (distillation), not by label
     seed: int = 42
 
 
@@ -113,13 +116,20 @@ def fine_tune(
     anchors = [tf.constant(np.array(w.numpy())) for w in weights]
     optimizer = keras.optimizers.Adam(settings.learning_rate)
     loss_of = keras.losses.SparseCategoricalCrossentropy()
+    soft_loss_of = keras.losses.CategoricalCrossentropy()
+    base = keras.models.clone_model(model)  # frozen: what the base reads, for distillation
+    base.set_weights(model.get_weights())
+    base_members = tf.function(member_outputs(base))
+
+    def as_list(outputs):
+        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]  # one network: one output
 
     @tf.function(reduce_retracing=True)
-    def train_step(images, labels):
+    def train_step(images, labels, targets):
+        """targets: per member, float (B, 10) distributions to learn (one-hot rows for labels)."""
         with tf.GradientTape() as tape:
-            outputs = trainer(images, training=True)
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # one network: one output
-            losses = [loss_of(labels, output) for output in outputs]
+            outputs = as_list(trainer(images, training=True))
+            losses = [soft_loss_of(target, output) for target, output in zip(targets, outputs)]
             loss = tf.add_n(losses) / len(losses)
             pull = tf.add_n([tf.reduce_sum(tf.square(w - a)) for w, a in zip(weights, anchors)])
             total = loss + settings.pull_to_base * pull
@@ -143,10 +153,19 @@ def fine_tune(
             optimizer.learning_rate.assign(learning_rate_at(step, total_steps, settings.learning_rate))
             picked = rng.integers(0, len(new_labels), settings.new_per_batch)
             replayed = rng.integers(0, len(replay_labels), settings.replay_per_batch)
+            replayed_images = replay_images[replayed]
+            if settings.replay_augment_strength:
+                replayed_images = augment_batch(replayed_images, rng, settings.replay_augment_strength)
             images = np.concatenate([augment_batch(new_images[picked], rng, settings.augment_strength),
-                                     replay_images[replayed]])
+                                     replayed_images])
             labels = np.concatenate([new_labels[picked], replay_labels[replayed]]).astype(np.int32)
-            loss, right = train_step(tf.constant(images), tf.constant(labels))
+            one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+            if settings.replay_targets_from_base:
+                targets = [np.concatenate([one_hot[: len(picked)], np.asarray(member)])
+                           for member in as_list(base_members(tf.constant(replayed_images), training=False))]
+            else:
+                targets = [one_hot] * len(trainer.outputs)
+            loss, right = train_step(tf.constant(images), tf.constant(labels), [tf.constant(t) for t in targets])
             losses.append(float(loss))
             rights.append(float(right))
             step += 1
