@@ -18,6 +18,7 @@ from app_support import run_app, run_wall
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 
 from bench.other_hands import pen_trajectory
+from digit_app.sidebar import MODEL_IN_USE_SECONDS
 from mnist_core import artifacts
 from mnist_core.data import load_split
 from mnist_core.drawings import DB_URL_ENV, FAILED, RUNNING, open_store
@@ -147,6 +148,7 @@ def test_the_drawing_page_reads_with_the_model_the_presenter_put_in_use_without_
     test = run_app()
     assert test.selectbox[0].value == "cnn-ensemble"
     database.set_model_in_use("cnn")  # as the wall's button does, from another session or replica
+    time.sleep(MODEL_IN_USE_SECONDS)  # what the app reads is at most this old
     test = test.run()
     assert not test.exception
     assert test.selectbox[0].value == "cnn"
