@@ -7,7 +7,7 @@ Fills a new SQLite answers database in --scratch with N coarse pen-trajectory di
 (bench/other_hands.py; the model's reading stored with each, as the drawing page does), points
 DIGIT_MODELS_DIR at --scratch (the base model linked in: nothing is written to models/), starts
 digit_app.learn_from_room.start_fine_tune and follows the job in the database until it ends.
-Meanwhile this process reads a drawing over and over as the drawing page does (Predictor.read,
+Meanwhile this process reads a drawing 10 times a second as the drawing page does (Predictor.read,
 multi=True): the median and 95th percentile of those reads, before and during the fine-tune, are
 what a drawer's stroke waits for on the server.
 """
@@ -29,6 +29,7 @@ from mnist_core.config import DEFAULT_MODEL, MODELS_DIR, MODELS_DIR_ENV
 from mnist_core.drawings import DB_URL_ENV, RUNNING, drawing_png, open_store
 
 READS_BEFORE = 200
+READS_PER_SECOND = 10
 
 
 def fill_round(store, count: int, predictor, seed: int) -> None:
@@ -46,12 +47,14 @@ def fill_round(store, count: int, predictor, seed: int) -> None:
 
 
 def read_times(predictor, canvas, keep_going) -> list[float]:
-    """Seconds of each read of canvas while keep_going() says so."""
+    """Seconds of each read of canvas while keep_going() says so, READS_PER_SECOND of them a second
+    (a room's strokes, not a loop that would take a core from the fine-tune)."""
     times = []
     while keep_going():
         started = time.perf_counter()
         predictor.read(canvas, multi=True)
         times.append(time.perf_counter() - started)
+        time.sleep(max(0.0, 1 / READS_PER_SECOND - times[-1]))
     return times
 
 

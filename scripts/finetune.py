@@ -38,8 +38,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROGRESS_SECONDS = 5.0  # how often progress is printed (and recorded for the app)
 DEFAULT_VALIDATION_IMAGES = 3000
 # Fewer than calibrate.py's defaults (6,000 canvases and 1,200 non-digits: four minutes on this
-# 2-core machine), so that a fine-tune from the wall ends in minutes.
-CALIBRATION_CANVASES = 3000
+# 2-core machine when idle, far more when shared), so that a fine-tune from the wall ends in
+# minutes; the shipped models' "not a digit" distances were calibrated on 1,000 too.
+CALIBRATION_CANVASES = 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
