@@ -8,7 +8,8 @@ Fine-tunes the model (default: the app's) in this process, with mnist_core.finet
 scripts/finetune.py does (without writing a folder or recalibrating), on the first N digits of the
 learn parts of the sets named by --learn (bench/other_hands.py; several: shared out evenly), then
 reads every set's held-out part and the MNIST test set. The sets are built once into --cache.
---set overrides mnist_core.finetune.Settings fields (the variants docs/finetune.md compares).
+--set overrides mnist_core.finetune.Settings fields (the variants docs/finetune.md compares);
+--blends judges one fine-tune interpolated toward the base at several shares (keep_base_share).
 """
 
 from __future__ import annotations
@@ -54,11 +55,13 @@ def main(argv=None) -> None:
     parser.add_argument("--drawings", nargs="+", type=int, default=[2500])
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="Settings fields to change")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--blends", nargs="+", type=float, default=[0.0],
+                        help="also judge the fine-tune interpolated toward the base: these shares of the base's weights")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DATA_DIR)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/other-hands.npz"), help="the sets, built once")
     args = parser.parse_args(argv)
 
-    from mnist_core.finetune import Settings, accuracy, fine_tune, split_held_out
+    from mnist_core.finetune import Settings, accuracy, blend_weights, fine_tune, split_held_out
 
     mnist = load_mnist(args.data_dir)
     sets = load_or_build(args.cache, mnist.test.images, mnist.test.labels)
@@ -83,8 +86,12 @@ def main(argv=None) -> None:
         fine_tune(model, (to_model_input(images[learn]), labels[learn]), replay, validation,
                   (to_model_input(images[held]), labels[held]), settings)
         seconds = time.perf_counter() - started
-        after = {name: round(100 * accuracy(model, *pair), 2) for name, pair in judged.items()}
-        print(json.dumps({"drawings": count, **after, "fine-tune seconds": round(seconds, 1)}), flush=True)
+        tuned = model.get_weights()
+        for share in args.blends:  # the same fine-tune, interpolated toward the base (Settings.keep_base_share)
+            model.set_weights(blend_weights(base.get_weights(), tuned, share))
+            after = {name: round(100 * accuracy(model, *pair), 2) for name, pair in judged.items()}
+            print(json.dumps({"drawings": count, "keep_base_share": share, **after,
+                              "fine-tune seconds": round(seconds, 1)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class Settings:
     freeze_convolutions: bool = False
     replay_augment_strength: float = 0.0  # replayed MNIST digits augmented too (0: as they are)
     replay_targets_from_base: bool = False  # replayed digits learnt as the base model read them (distillation), not by label
+    keep_base_share: float = 0.0  # at the end, each weight this share the base's, the rest the fine-tune's (WiSE-FT)
     seed: int = 42
 
 
@@ -146,7 +147,7 @@ def fine_tune(
         "loss", "accuracy", "val_loss", "val_accuracy", "held_out_accuracy", "learning_rate", "seconds")}
     started = time.perf_counter()
     step = 0
-    for _epoch in range(settings.epochs):
+    for epoch in range(settings.epochs):
         epoch_started = time.perf_counter()
         losses, rights = [], []
         for _ in range(steps_per_epoch):
@@ -171,6 +172,8 @@ def fine_tune(
             step += 1
             if progress is not None:
                 progress(step, total_steps, time.perf_counter() - started)
+        if settings.keep_base_share and epoch == settings.epochs - 1:
+            model.set_weights(blend_weights(base.get_weights(), model.get_weights(), settings.keep_base_share))
         val_probabilities = model.predict(validation[0], batch_size=1000, verbose=0)
         history["loss"].append(float(np.mean(losses)))
         history["accuracy"].append(float(np.mean(rights)))
@@ -180,6 +183,12 @@ def fine_tune(
         history["learning_rate"].append(float(optimizer.learning_rate.numpy()))
         history["seconds"].append(time.perf_counter() - epoch_started)
     return history
+
+
+def blend_weights(base: list[np.ndarray], tuned: list[np.ndarray], base_share: float) -> list[np.ndarray]:
+    """Two models' weights (get_weights order) -> base_share of the base's plus the rest of the tuned ones'.
+    Interpolating keeps most of what a fine-tune learnt and less of what it forgot (Wortsman et al. 2022)."""
+    return [base_share * b + (1 - base_share) * t for b, t in zip(base, tuned)]
 
 
 def continued_history(base: dict, tuned: dict[str, list[float]]) -> dict:
