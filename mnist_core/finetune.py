@@ -40,9 +40,11 @@ class Settings:
     min_epoch_drawings: int = 1500  # fewer new drawings are oversampled (augmented) up to this per pass
     augment_strength: float = 0.6
     freeze_convolutions: bool = False
-    replay_augment_strength: float = 0.0  # replayed MNIST digits augmented too (0: as they are)
+    replay_augment_strength: float = 1.0  # replayed MNIST digits augmented too (0: as they are)
     replay_targets_from_base: bool = False  # replayed digits learnt as the base model read them (distillation), not by label
-    keep_base_share: float = 0.0  # at the end, each weight this share the base's, the rest the fine-tune's (WiSE-FT)
+    optimizer: str = "adam"  # or "sgd" (momentum 0.9): steps in proportion to each weight's gradient, where
+    # Adam's normalized steps move even the weights the new drawings say nothing about by ~learning_rate
+    keep_base_share: float = 0.3  # at the end, each weight this share the base's, the rest the fine-tune's (WiSE-FT)
     seed: int = 42
 
 
@@ -115,7 +117,8 @@ def fine_tune(
     trainer = member_outputs(model)
     weights = trainer.trainable_variables
     anchors = [tf.constant(np.array(w.numpy())) for w in weights]
-    optimizer = keras.optimizers.Adam(settings.learning_rate)
+    optimizer = (keras.optimizers.SGD(settings.learning_rate, momentum=0.9) if settings.optimizer == "sgd"
+                 else keras.optimizers.Adam(settings.learning_rate))
     loss_of = keras.losses.SparseCategoricalCrossentropy()
     soft_loss_of = keras.losses.CategoricalCrossentropy()
     base = keras.models.clone_model(model)  # frozen: what the base reads, for distillation
