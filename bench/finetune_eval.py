@@ -90,7 +90,7 @@ def main(argv=None) -> None:
         for share in args.blends:  # the same fine-tune, interpolated toward the base (Settings.keep_base_share)
             model.set_weights(blend_weights(base.get_weights(), tuned, share))
             after = {name: round(100 * accuracy(model, *pair), 2) for name, pair in judged.items()}
-            print(json.dumps({"drawings": count, "keep_base_share": share, **after,
+            print(json.dumps({"drawings": count, "extra_base_share": share, **after,
                               "fine-tune seconds": round(seconds, 1)}), flush=True)
 
 

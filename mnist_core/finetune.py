@@ -2,10 +2,12 @@
 
 Learning one room's hand must not cost MNIST's or anyone else's, so (docs/finetune.md measures each):
 - every batch is half new drawings (lightly augmented, oversampled when few), half replayed MNIST
-  training digits, never the validation ones;
+  training digits, augmented as in training (never the validation ones): plain training digits are
+  already read right and teach nothing, distorted ones keep the boundaries around MNIST's hands;
 - BatchNorm keeps the statistics it learnt on MNIST (its layers run in inference mode);
-- a low learning rate, and an L2 pull of every weight toward the base model's (L2-SP, Li et al.
-  2018): the weights move only as far as the new drawings need.
+- a low learning rate, and an L2 pull of every weight toward the base model's (L2-SP, Li et al. 2018);
+- at the end each weight is 30% the base's, 70% the fine-tune's (WiSE-FT, Wortsman et al. 2022):
+  most of what was learnt stays, most of what was forgotten comes back.
 An ensemble fine-tunes every member, each on its own loss, in one pass.
 
 Imports Keras (seconds): only code that fine-tunes imports this module.
