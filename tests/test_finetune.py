@@ -15,13 +15,13 @@ import cv2
 import numpy as np
 import pytest
 from app_support import run_app, run_wall
-from conftest import FIXTURE_MNIST, PROJECT_ROOT
+from conftest import FIXTURE_MNIST, PROJECT_ROOT, app_store
 
 from bench.other_hands import pen_trajectory
 from digit_app.sidebar import MODEL_IN_USE_SECONDS
 from mnist_core import artifacts
 from mnist_core.data import load_split
-from mnist_core.drawings import DB_URL_ENV, FAILED, RUNNING, open_store
+from mnist_core.drawings import FAILED, RUNNING, open_store
 from mnist_core.finetune_sources import model_input_of, read_drawings
 from mnist_core.predictor import Predictor
 
@@ -136,12 +136,7 @@ def test_a_killed_fine_tune_leaves_the_models_folder_as_it_was(tmp_path, how):
 
 @pytest.fixture
 def database(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'drawings.sqlite3'}"
-    monkeypatch.setenv(DB_URL_ENV, url)
-    monkeypatch.delenv("PRESENTER_PASSCODE", raising=False)
-    store = open_store(url)
-    yield store
-    store.close()
+    yield from app_store(f"sqlite:///{tmp_path / 'drawings.sqlite3'}", monkeypatch)
 
 
 def test_the_drawing_page_reads_with_the_model_the_presenter_put_in_use_without_a_restart(database):
