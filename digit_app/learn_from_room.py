@@ -1,8 +1,8 @@
 """The presenter's "Learn from this room": fine-tune on the round's answers, then read everyone with it.
 
 The fine-tune is scripts/finetune.py in a process of its own, niced, started in a new session: never
-in a Streamlit script thread, it outlives the presenter's tab (and the server), and the drawers'
-strokes keep their cores' priority. It records its progress in the answers database, where every
+in a Streamlit script thread, it outlives the presenter's tab (and the server); with --background it
+takes one core at the lowest priority (its session's autogroup too), so the drawers' strokes keep theirs. It records its progress in the answers database, where every
 session and replica reads it; the database allows one at a time.
 """
 
@@ -28,7 +28,7 @@ def start_fine_tune(base_model: str) -> FinetuneJob:
     store = drawings_store()
     job = store.start_finetune(base_model)
     command = ["nice", "-n", str(NICENESS), sys.executable, str(FINETUNE_SCRIPT), "--from", base_model,
-               "--data", APP_DATABASE, "--round", str(job.round_id), "--job", str(job.id)]
+               "--data", APP_DATABASE, "--round", str(job.round_id), "--job", str(job.id), "--background"]
     try:
         # The environment carries DRAWINGS_DB, MNIST_DATA_DIR and DIGIT_MODELS_DIR to it (never
         # the database's password on a command line that `ps` shows).

@@ -54,6 +54,12 @@ class Settings:
 Progress = Callable[[int, int, float], None]
 
 
+def use_one_core() -> None:
+    """TensorFlow computes on one thread (call before it computes anything)."""
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def split_held_out(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """uint8 (N,) labels -> int indices (to learn from, held out): HELD_OUT_SHARE held out at random."""
     order = np.random.default_rng(seed).permutation(len(labels))

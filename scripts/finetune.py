@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--calibration-canvases", type=int, default=CALIBRATION_CANVASES,
                         help="drawn canvases the thresholds are calibrated on (a tenth as many non-digits)")
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)  # the app's job id: progress goes to the database
+    parser.add_argument("--background", action="store_true",
+                        help="yield the CPU to everything else (the app serving drawers): lowest priority, one core")
     return parser
 
 
@@ -126,6 +128,17 @@ class ProgressReport:
         self.job.progress(fraction, message)
 
 
+def yield_the_cpu() -> None:
+    """Lowest priority, for this process and its scheduling group: Linux's autogroup schedules each
+    session as one group, and a process started in a new session (as the app starts this one) would
+    otherwise get as much CPU as the whole app, whatever its nice value."""
+    os.nice(19 - os.nice(0))
+    try:
+        Path("/proc/self/autogroup").write_text("19")
+    except OSError:  # no autogroup (another OS, or turned off): nice alone counts then
+        pass
+
+
 def stop_on_terminate(signum, frame) -> None:
     """SIGTERM (the app or a supervisor stopping it) unwinds like an error: scratch folders are removed."""
     raise SystemExit("stopped (SIGTERM) before it finished: nothing was written")
@@ -134,6 +147,8 @@ def stop_on_terminate(signum, frame) -> None:
 def main(argv=None) -> Path:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, stop_on_terminate)
+    if args.background:
+        yield_the_cpu()
     job = Job(args.job)
     try:
         out, result = fine_tune_into_folder(args, ProgressReport(job))
@@ -159,7 +174,10 @@ def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) ->
     import train
 
     from mnist_core.data import load_mnist, to_model_input
-    from mnist_core.finetune import Settings, accuracy, continued_history, fine_tune, split_held_out
+    from mnist_core.finetune import Settings, accuracy, continued_history, fine_tune, split_held_out, use_one_core
+
+    if args.background:
+        use_one_core()  # the other core stays the app's
 
     base_metrics, base_history = artifacts.read_metrics(base), artifacts.read_history(base)
     model = artifacts.load_keras_model(base)
