@@ -6,6 +6,7 @@ would otherwise pay; Altair itself is imported lazily (a second at start-up).
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from digit_app.loaders import load_history
@@ -27,6 +28,9 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
         return [], problems
     frame = display.history_frame(histories)
     several = len(histories) > 1
+    # Where a fine-tuned model's epochs on people's drawings begin (scripts/finetune.py records it).
+    starts = pd.DataFrame([(name, history["finetune_start_epoch"] - 0.5) for name, history in histories.items()
+                           if isinstance(history.get("finetune_start_epoch"), int)], columns=["model", "epoch"])
     specs = []
     for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
         chart = (
@@ -39,9 +43,12 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
                 strokeDash=alt.StrokeDash("split:N", legend=None),
                 tooltip=["model", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
             )
-            .properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-            .interactive()
         )
+        if len(starts):
+            rule = alt.Chart(starts).encode(x="epoch:Q", color=alt.Color("model:N", legend=None))
+            chart += rule.mark_rule(strokeDash=[2, 2]) + rule.mark_text(
+                text="fine-tuned from here", align="left", dx=3, baseline="top", y=0, fontSize=10)
+        chart = chart.properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")).interactive()
         specs.append(chart.to_dict())
     return specs, problems
 

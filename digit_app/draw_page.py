@@ -11,7 +11,7 @@ from digit_app.answers import answer_controls_ui, forget_my_drawings_ui
 from digit_app.inside_model import inside_model_ui
 from digit_app.loaders import folder_of, load_predictor
 from digit_app.reading_view import answer_ui, details_ui
-from digit_app.sidebar import model_picker_ui, sidebar_tabs_ui
+from digit_app.sidebar import model_in_use_changed, model_picker_ui, sidebar_tabs_ui
 from mnist_core import display
 from mnist_core.decode_worker import decode_image_in_worker
 from mnist_core.predictor import Predictor
@@ -46,6 +46,8 @@ def draw_page() -> None:
 def draw_and_read_ui(predictor: Predictor, brush: int) -> None:
     """Canvas, live reading and answers; a fragment, so a stroke or an answer reruns only this part
     of the page (an answer's callback starts a new canvas: its key is read here)."""
+    if model_in_use_changed():  # the presenter put another model in use: the whole page follows
+        st.rerun()
     canvas_key = canvas.canvas_key()
     drawing_column, details_column = st.columns([1, 1], gap="large")
     with drawing_column:

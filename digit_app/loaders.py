@@ -24,14 +24,16 @@ def load_predictor(folder: str) -> Predictor:
 
 
 @st.cache_data(show_spinner=False)
-def model_names(folder: str) -> list[str]:
-    """The model folders in `folder` that hold a trained model, by name (not a training run's staging copies)."""
+def model_names(folder: str, changed: int) -> list[str]:
+    """The model folders in `folder` that hold a trained model, by name (not a training run's staging copies).
+    changed: the folder's modification time, so that a model swapped in since (a fine-tune) is listed."""
     folders = [child for child in Path(folder).iterdir() if (child / MODEL_FILE).is_file()]
     return sorted(f.name for f in folders if not f.name.startswith(".") and not f.name.endswith(".previous"))
 
 
 def shipped_models() -> list[str]:
-    return model_names(str(models_dir()))
+    folder = models_dir()
+    return model_names(str(folder), folder.stat().st_mtime_ns)
 
 
 @st.cache_data(show_spinner=False)

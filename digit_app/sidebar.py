@@ -6,10 +6,14 @@ import streamlit as st
 
 from digit_app.charts import confusion_matrix_spec, training_curves_specs
 from digit_app.loaders import folder_of, load_metrics, load_mistakes, metrics_or_nothing, shipped_models
+from digit_app.store import drawings_store
 from mnist_core import display
 from mnist_core.config import DEFAULT_MODEL
+from mnist_core.drawings import StoreUnavailable
 
 SIDEBAR_TAB_KEY = "sidebar_tab"
+MODEL_IN_USE_KEY = "model_in_use_seen"  # the model in use when this session's picker was last built
+MODEL_IN_USE_SECONDS = 2.0  # how soon every page follows the presenter's choice
 GALLERY_SIZE = 24
 
 
@@ -19,8 +23,28 @@ def model_picker_ui() -> str:
     if not names:
         st.error("No trained models found. Train one with: python scripts/train.py --model cnn")
         st.stop()
-    default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
-    return st.selectbox("Model", names, index=default, help="Every model here was trained by scripts/train.py")
+    preferred = st.session_state[MODEL_IN_USE_KEY] = model_in_use()
+    default = names.index(preferred) if preferred in names else names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0
+    # The index is part of the widget's identity: when the presenter puts another model in use,
+    # every page's picker starts again from it at its next run, without a restart.
+    return st.selectbox("Model", names, index=default,
+                        help="Every model here was trained by scripts/train.py or fine-tuned by scripts/finetune.py")
+
+
+@st.cache_data(ttl=MODEL_IN_USE_SECONDS, show_spinner=False)
+def model_in_use() -> str:
+    """The model the presenter put in use from the wall (stored in the answers database), else the
+    default; read from the database at most once per MODEL_IN_USE_SECONDS for the whole server."""
+    try:
+        return drawings_store().model_in_use() or DEFAULT_MODEL
+    except StoreUnavailable:  # no database at hand: drawing still works, with the default
+        return DEFAULT_MODEL
+
+
+def model_in_use_changed() -> bool:
+    """Whether the presenter put another model in use since this page's picker was last built: the
+    drawing fragment then reruns the whole page, so that a drawer who keeps drawing reads with it."""
+    return model_in_use() != st.session_state.get(MODEL_IN_USE_KEY, model_in_use())
 
 
 def sidebar_tabs_ui(name: str) -> None:

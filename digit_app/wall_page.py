@@ -9,6 +9,7 @@ import os
 
 import streamlit as st
 
+from digit_app.learn_from_room import learn_from_room_ui
 from digit_app.store import drawings_store
 from mnist_core.drawings import StoreUnavailable, WallSummary
 
@@ -139,6 +140,8 @@ def presenter_controls_ui() -> None:
         if hide is not None and st.button("Hide it", icon=":material/visibility_off:"):
             found = store.hide(int(hide))
             st.toast(f"Drawing {int(hide)} hidden." if found else f"There is no drawing {int(hide)}.")
+        st.divider()
+        learn_from_room_ui(store.model_in_use())
     except StoreUnavailable as error:
         st.warning(str(error))
     except ValueError as error:

@@ -100,6 +100,8 @@ def main(argv=None) -> None:
     parser.add_argument("--detector-non-digits", type=int, default=16000, help="generated non-digits the detector learns from")
     parser.add_argument("--detector-seed", type=int, default=DETECTOR_SEED)
     parser.add_argument("--detector-epochs", type=int, default=10)
+    parser.add_argument("--keep-detector", action="store_true",
+                        help="keep the folder's not_digit.keras (e.g. a fine-tune's, copied from its base) and choose its threshold only")
     parser.add_argument("--font-copies", type=int, default=12, help="variants of each training font's digits the detector learns from (0: none)")
     parser.add_argument("--non-digits", type=int, default=1200, help="generated non-digits to report on")
     parser.add_argument("--non-digit-seed", type=int, default=7)
@@ -111,11 +113,18 @@ def main(argv=None) -> None:
     train = load_mnist(args.data_dir).train
     images, labels = train.images[-held_out:], train.labels[-held_out:]
     started = time.monotonic()
-    digit_pieces, non_digit_pieces = detector_examples(predictor, train.images[:-held_out], train.labels[:-held_out], args)
-    print(f"not-a-digit detector: {len(digit_pieces)} digit pieces, {len(non_digit_pieces)} non-digit pieces "
-          f"({time.monotonic() - started:.0f} s)", flush=True)
-    detector_path = save_detector(train_detector(digit_pieces, non_digit_pieces, args.detector_epochs, args.seed), predictor.folder)
+    trained = {}
+    if not args.keep_detector:
+        digit_pieces, non_digit_pieces = detector_examples(predictor, train.images[:-held_out], train.labels[:-held_out], args)
+        print(f"not-a-digit detector: {len(digit_pieces)} digit pieces, {len(non_digit_pieces)} non-digit pieces "
+              f"({time.monotonic() - started:.0f} s)", flush=True)
+        save_detector(train_detector(digit_pieces, non_digit_pieces, args.detector_epochs, args.seed), predictor.folder)
+        trained = {"digit_pieces": int(len(digit_pieces)), "non_digit_pieces": int(len(non_digit_pieces)),
+                   "detector_canvases": args.detector_canvases, "detector_non_digits": args.detector_non_digits,
+                   "detector_seed": args.detector_seed, "epochs": args.detector_epochs, "font_copies": args.font_copies}
     detector = load_detector(predictor.folder)
+    if detector is None:
+        raise FileNotFoundError(f"{predictor.folder.name} has no {DETECTOR_FILE} to keep; run without --keep-detector")
 
     confidences, correct, scores = [], [], []
     for kind, share in (("single", 0.6), ("specks", 0.2), ("extreme_brush", 0.2)):
@@ -159,10 +168,7 @@ def main(argv=None) -> None:
         "errors_caught_as_not_digit_or_unsure": float((unsure | not_digit)[~correct].mean()) if (~correct).any() else None,
         "non_digits_refused": float(np.mean(non_digits_refused)),
         "non_digits_source": f"{args.non_digits} generated non-digits (mnist_core.non_digits), seed {args.non_digit_seed}, read as the app does",
-        "detector": {"file": DETECTOR_FILE, "digit_pieces": int(len(digit_pieces)), "non_digit_pieces": int(len(non_digit_pieces)),
-                     "detector_canvases": args.detector_canvases, "detector_non_digits": args.detector_non_digits,
-                     "detector_seed": args.detector_seed, "epochs": args.detector_epochs, "font_copies": args.font_copies,
-                     "seconds": round(time.monotonic() - started)},
+        "detector": {"file": DETECTOR_FILE, "kept": args.keep_detector, **trained, "seconds": round(time.monotonic() - started)},
         "command": "python scripts/calibrate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

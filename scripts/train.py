@@ -138,6 +138,27 @@ def check_numpy_forward(path: Path, model, images: np.ndarray) -> bool:
     return True
 
 
+def test_report(probabilities: np.ndarray, labels: np.ndarray) -> tuple[dict, list[dict], np.ndarray]:
+    """float (N, 10) test probabilities, uint8 (N,) labels -> (metrics.json's test figures, mistakes.json's
+    records, int indices of the mistakes), most confident mistakes first."""
+    import keras
+
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]
+    scores = {
+        "test_accuracy": float((predicted == labels).mean()),
+        "test_loss": float(keras.losses.sparse_categorical_crossentropy(labels, probabilities).numpy().mean()),
+        "confusion_matrix": confusion.tolist(),
+        "per_class_accuracy": (confusion.diagonal() / confusion.sum(axis=1)).tolist(),
+    }
+    mistakes = [{"index": int(i), "true": int(labels[i]), "predicted": int(predicted[i]),
+                 "confidence": float(probabilities[i, predicted[i]])} for i in wrong]
+    return scores, mistakes, wrong
+
+
 def library_versions() -> dict[str, str]:
     import cv2
     import keras
@@ -258,7 +279,6 @@ def main(argv=None) -> None:
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
     data_folder = repository_path(args.data_dir or data_dir_from_env(), f"${DATA_DIR_ENV}")
-    import keras  # once the data is there: a missing folder is said at once, without TensorFlow's seconds
 
     from mnist_core.augment import REDRAWN_SHARE
 
@@ -295,25 +315,15 @@ def main(argv=None) -> None:
         training_fonts = sorted({font for member in members_record for font in member["training_fonts"]})
 
     # Evaluate on the 10,000 test images.
-    probabilities = model.predict(x_test, batch_size=1000, verbose=0)
-    predicted = probabilities.argmax(axis=1)
-    test_loss = float(keras.losses.sparse_categorical_crossentropy(y_test, probabilities).numpy().mean())
-    test_accuracy = float((predicted == y_test).mean())
-    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
-    np.add.at(confusion, (y_test, predicted), 1)
-    wrong = np.flatnonzero(predicted != y_test)
-    wrong = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])]  # most confident mistakes first
-    print(f"test accuracy {test_accuracy:.4%}, loss {test_loss:.4f}, {training_seconds:.0f} s training")
+    scores, mistakes, wrong = test_report(model.predict(x_test, batch_size=1000, verbose=0), y_test)
+    print(f"test accuracy {scores['test_accuracy']:.4%}, loss {scores['test_loss']:.4f}, {training_seconds:.0f} s training")
 
     recorded = recorded_arguments(args, data_folder)
     metrics = {
         "preset": preset.name,
         "origin": preset.origin,
         "claimed_accuracy": preset.claimed_accuracy,
-        "test_accuracy": test_accuracy,
-        "test_loss": test_loss,
-        "confusion_matrix": confusion.tolist(),
-        "per_class_accuracy": (confusion.diagonal() / confusion.sum(axis=1)).tolist(),
+        **scores,
         "parameters": int(model.count_params()),
         "training_seconds": training_seconds,
         "epochs": epochs,
@@ -335,11 +345,6 @@ def main(argv=None) -> None:
             for layer in model.layers
         ],
     }
-    mistakes = [
-        {"index": int(i), "true": int(y_test[i]), "predicted": int(predicted[i]),
-         "confidence": float(probabilities[i, predicted[i]])}
-        for i in wrong
-    ]
 
     # Save: everything goes into a staging folder that replaces `out` only once complete.
     def write_contents(folder: Path) -> None:

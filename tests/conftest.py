@@ -30,6 +30,18 @@ def mnist_dir() -> Path:
     return folder
 
 
+def app_store(url: str, monkeypatch):
+    """The answers database at url, as the app's pages find it ($DRAWINGS_DB), presenter controls off
+    unless a test turns them on; closed afterwards. A fixture's body: `yield from app_store(...)`."""
+    from mnist_core.drawings import DB_URL_ENV, open_store
+
+    monkeypatch.setenv(DB_URL_ENV, url)
+    monkeypatch.delenv("PRESENTER_PASSCODE", raising=False)
+    store = open_store(url)
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="session")
 def predictor():
     """The shipped default model, loaded once for the whole test session."""

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from app_support import metric_values, run_app, run_wall
-from conftest import DRAWN_STROKES, stroke_canvas
+from conftest import DRAWN_STROKES, app_store, stroke_canvas
 
-from mnist_core.drawings import DB_URL_ENV, open_store
+from mnist_core.drawings import DB_URL_ENV
 from mnist_core.synthetic import render
 
 SEVEN = render(stroke_canvas(DRAWN_STROKES["7"], scale=2.2, offset=(30, 20)), "black_on_transparent")
@@ -17,11 +17,7 @@ SEVEN = render(stroke_canvas(DRAWN_STROKES["7"], scale=2.2, offset=(30, 20)), "b
 
 @pytest.fixture
 def database(database_url, monkeypatch):
-    monkeypatch.setenv(DB_URL_ENV, database_url)
-    monkeypatch.delenv("PRESENTER_PASSCODE", raising=False)
-    store = open_store(database_url)
-    yield store
-    store.close()
+    yield from app_store(database_url, monkeypatch)
 
 
 def answer_buttons(test):

@@ -10,17 +10,22 @@ StoreUnavailable (the database cannot be used right now; AnswersPaused while ans
 """
 
 from mnist_core.drawings.engine import DB_URL_ENV, StoreUnavailable
+from mnist_core.drawings.jobs import DONE, FAILED, RUNNING, FinetuneJob
 from mnist_core.drawings.store import AnswersPaused, DrawingStore, ExportedDigit, Round, open_store
 from mnist_core.drawings.thumbnail import drawing_png
 from mnist_core.drawings.wall import Confusion, DigitAccuracy, WallDrawing, WallSummary
 
 __all__ = [
     "DB_URL_ENV",
+    "DONE",
+    "FAILED",
+    "RUNNING",
     "AnswersPaused",
     "Confusion",
     "DigitAccuracy",
     "DrawingStore",
     "ExportedDigit",
+    "FinetuneJob",
     "Round",
     "StoreUnavailable",
     "WallDrawing",

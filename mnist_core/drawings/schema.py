@@ -38,6 +38,7 @@ from mnist_core.config import IMAGE_SIZE
 
 MODEL_INPUT_BYTES = IMAGE_SIZE * IMAGE_SIZE  # one digit: 28x28 uint8, row by row
 PAUSED_SETTING = "answers_paused"  # settings row: "1" while answers are paused, else "0"
+MODEL_IN_USE_SETTING = "model_in_use"  # settings row: the model drawings are read with ("" = the app's default)
 MIGRATION_LOCK_KEY = 28_081_998  # PostgreSQL advisory lock: one process creates or upgrades at a time
 
 
@@ -119,10 +120,35 @@ digits = Table(
     CheckConstraint("predicted BETWEEN 0 AND 9", name="digits_predicted_is_a_digit"),
 )
 
+# Fine-tunes started from the wall ("Learn from this room"): one runs at a time, in its own process,
+# which records its progress here, so that every session and replica of the app sees it.
+finetune_jobs = Table(
+    "finetune_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", Integer, ForeignKey("rounds.id"), nullable=False),
+    Column("base_model", String(100), nullable=False),
+    Column("state", String(10), nullable=False),  # running, done or failed
+    Column("progress", Float, nullable=False),  # 0 to 1
+    Column("message", String(500), nullable=False),  # the latest progress line, or why it failed
+    Column("model_name", String(100)),  # the new model's folder, once done
+    Column("result", String(2000)),  # once done: JSON of the before/after figures
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 Upgrade = Callable[[Connection], None]
 
-# Steps from version 1 to 2, 2 to 3, ...: none yet.
-UPGRADES: list[Upgrade] = []
+
+def add_finetune_jobs(connection: Connection) -> None:
+    """Version 2: the fine-tune jobs table, and the "model in use" setting (the default until set)."""
+    finetune_jobs.create(connection)
+    connection.execute(insert(settings).values(name=MODEL_IN_USE_SETTING, value=""))
+
+
+# Steps from version 1 to 2, 2 to 3, ...
+UPGRADES: list[Upgrade] = [add_finetune_jobs]
 SCHEMA_VERSION = 1 + len(UPGRADES)
 
 
@@ -145,6 +171,7 @@ def prepare(connection: Connection, upgrades: Sequence[Upgrade] = UPGRADES) -> i
         connection.execute(insert(schema_version).values(version=newest))
         connection.execute(insert(rounds).values(started_at=utc_now()))
         connection.execute(insert(settings).values(name=PAUSED_SETTING, value="0"))
+        connection.execute(insert(settings).values(name=MODEL_IN_USE_SETTING, value=""))
         return newest
     version = connection.execute(select(schema_version.c.version)).scalar_one()
     if version > newest:

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, false, func, insert, select, update
 
 from mnist_core.config import IMAGE_SIZE
+from mnist_core.drawings import jobs
 from mnist_core.drawings.answers import Answer, check_answer
 from mnist_core.drawings.checkpoint import WalCheckpointer
 from mnist_core.drawings.engine import (
@@ -230,6 +231,37 @@ class DrawingStore:
     @staticmethod
     def _paused(connection: Connection) -> bool:
         return connection.execute(select(settings.c.value).where(settings.c.name == PAUSED_SETTING)).scalar() == "1"
+
+    def start_finetune(self, base_model: str) -> jobs.FinetuneJob:
+        """Record a fine-tune of the current round, to run in a process of its own (scripts/finetune.py
+        --job); ValueError while another one is running."""
+        with self._writing() as connection:
+            round_id = connection.execute(select(func.max(rounds.c.id))).scalar_one()
+            return jobs.start_job(connection, round_id, base_model)
+
+    def update_job(self, job_id: int, progress: float, message: str) -> None:
+        """A running fine-tune's progress (0 to 1) and latest line."""
+        with self._writing() as connection:
+            jobs.record_progress(connection, job_id, progress, message)
+
+    def finish_job(self, job_id: int, state: str, message: str, model_name: str | None = None,
+                   result: dict | None = None) -> None:
+        """A fine-tune ended: jobs.DONE with its model's folder name and before/after figures, or jobs.FAILED."""
+        with self._writing() as connection:
+            jobs.finish_job(connection, job_id, state, message, model_name, result)
+
+    def latest_job(self) -> jobs.FinetuneJob | None:
+        with self._reading() as connection:
+            return jobs.latest_job(connection)
+
+    def model_in_use(self) -> str | None:
+        """The model everyone's drawings are read with, as the presenter chose it (None: the app's default)."""
+        with self._reading() as connection:
+            return jobs.model_in_use(connection)
+
+    def set_model_in_use(self, name: str | None) -> None:
+        with self._writing() as connection:
+            jobs.set_model_in_use(connection, name)
 
     def wall_summary(self, round_id: int | None = None, latest: int = 24) -> WallSummary:
         """The wall's figures for a round (default: the current one) and its `latest` newest drawings;
