@@ -119,7 +119,7 @@ def main(argv=None) -> None:
         print(f"not-a-digit detector: {len(digit_pieces)} digit pieces, {len(non_digit_pieces)} non-digit pieces "
               f"({time.monotonic() - started:.0f} s)", flush=True)
         save_detector(train_detector(digit_pieces, non_digit_pieces, args.detector_epochs, args.seed), predictor.folder)
-        trained = {"digit_pieces": int(len(digit_pieces)), "non_digit_pieces": int(len(non_digit_pieces)),
+        trained = {"digit_pieces": len(digit_pieces), "non_digit_pieces": len(non_digit_pieces),
                    "detector_canvases": args.detector_canvases, "detector_non_digits": args.detector_non_digits,
                    "detector_seed": args.detector_seed, "epochs": args.detector_epochs, "font_copies": args.font_copies}
     detector = load_detector(predictor.folder)
@@ -153,7 +153,7 @@ def main(argv=None) -> None:
     report = {
         "unsure_threshold": threshold,
         "target_accuracy_above": args.target,
-        "canvases": int(len(correct)),
+        "canvases": len(correct),
         "accuracy_all": float(correct.mean()),
         "accuracy_above_threshold": float(correct[~unsure].mean()) if (~unsure).any() else None,
         "share_unsure": float(unsure.mean()),
