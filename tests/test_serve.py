@@ -217,6 +217,7 @@ class TestInChromium:
                 assert time.monotonic() - killed_at < SERVED_AGAIN_WITHIN_SECONDS
                 page.get_by_role("button", name="Clear", exact=True).click()
                 wait_for_app_idle(page, RUN_SECONDS)
+                wait_for_canvas(page, RUN_SECONDS)  # Clear mounts a new canvas: drawing before it is there misses it
                 draw_strokes(page, on_canvas(DIGIT_STROKES["1"], size))
                 wait_for_metric_value(page, PREDICTION_LABEL, "1", RUN_SECONDS)
                 assert page.locator('[data-testid="stException"]').count() == 0
