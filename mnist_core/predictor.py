@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -191,8 +191,7 @@ class Predictor:
         if multi:
             digits = resolve_touching(digits, probabilities)
         inputs, probabilities = read_digits(digits)
-        reading = self.make_reading([d.box for d in digits], inputs, probabilities, ink)
-        return replace(reading, digits=[replace(r, own_ink=d.ink) for r, d in zip(reading.digits, digits)])
+        return self.make_reading(digits, inputs, probabilities, ink)
 
     def not_digit(self, inputs: np.ndarray) -> np.ndarray:
         """float32 (n, 28, 28) one drawing's pieces -> bool (n,): which look like no digit. Of several
@@ -207,15 +206,16 @@ class Predictor:
         return far
 
     def make_reading(
-        self, boxes: list[Box], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
+        self, digits: list[DigitInk], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
     ) -> Reading:
         far = self.not_digit(inputs)
         readings = [
             DigitReading(
-                box=box, model_input=model_input, probabilities=p,
+                box=digit.box, model_input=model_input, probabilities=p,
                 status=NOT_DIGIT if is_far else OK if p.max() >= self.unsure_threshold else UNSURE,
+                own_ink=digit.ink,
             )
-            for box, model_input, p, is_far in zip(boxes, inputs, probabilities, far)
+            for digit, model_input, p, is_far in zip(digits, inputs, probabilities, far)
         ]
         statuses = {r.status for r in readings}
         status = NOT_DIGIT if NOT_DIGIT in statuses else UNSURE if UNSURE in statuses else OK
@@ -225,24 +225,23 @@ class Predictor:
 
 def read_unsure_threshold(folder: Path) -> float:
     """The calibrated threshold in folder/calibration.json, else the default."""
-    path = Path(folder) / CALIBRATION_FILE
-    if not path.is_file():
-        return DEFAULT_UNSURE_THRESHOLD
-    try:
-        value = float(artifacts.read_json(path)["unsure_threshold"])
-    except (ValueError, KeyError, TypeError):
-        return DEFAULT_UNSURE_THRESHOLD
-    return value if 0.0 < value < 1.0 else DEFAULT_UNSURE_THRESHOLD
+    return read_calibrated(folder, "unsure_threshold") or DEFAULT_UNSURE_THRESHOLD
 
 
 def read_not_digit_threshold(folder: Path) -> float | None:
-    """The detector's calibrated score in folder/calibration.json ("not_digit_threshold"), or None
-    when the model was calibrated without it."""
+    """The detector's calibrated score in folder/calibration.json, or None when the model was
+    calibrated without it."""
+    return read_calibrated(folder, "not_digit_threshold")
+
+
+def read_calibrated(folder: Path, key: str) -> float | None:
+    """A threshold in (0, 1) that scripts/calibrate.py wrote into folder/calibration.json, or None
+    when there is no such file, key or sensible value."""
     path = Path(folder) / CALIBRATION_FILE
     if not path.is_file():
         return None
     try:
-        value = float(artifacts.read_json(path)["not_digit_threshold"])
+        value = float(artifacts.read_json(path)[key])
     except (ValueError, KeyError, TypeError):
         return None
     return value if 0.0 < value < 1.0 else None
