@@ -666,7 +666,12 @@ async def simulated_user(
                 record.pages_loaded_at.append((user, time.perf_counter()))
                 record.page_load_exceptions += _exception_texts(page)
 
-            await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+            if await session.closed_within(next_start - time.perf_counter()):
+                # Dropped while this user was between drawings: like a browser, reconnect at once.
+                record.dropped_sockets += 1
+                session = None
+                next_start = time.perf_counter()
+                continue
             if time.perf_counter() >= stop_at:
                 break
             drawing = drawings[(user + sent) % len(drawings)]
@@ -703,6 +708,8 @@ async def simulated_user(
                 outcome.failure = "dropped socket"
                 record.dropped_sockets += 1
                 session = None
+                # A browser reruns the page with the drawing it holds as soon as it is reconnected.
+                next_start = time.perf_counter()
                 continue
             except LookupError as error:
                 outcome.failure = f"not on the page: {error}"

@@ -369,6 +369,15 @@ class StreamlitSession:
         """Close the websocket; the server then disconnects the session."""
         await self._connection.close()
 
+    async def closed_within(self, seconds: float) -> bool:
+        """Wait up to `seconds`; True if the websocket closed meanwhile (the server or a balancer
+        dropped it), which a browser notices at once rather than at its next message."""
+        try:
+            await asyncio.wait_for(self._connection.wait_closed(), max(0.0, seconds))
+        except TimeoutError:
+            return False
+        return True
+
     async def load_page(self, *, timeout: float = 60.0) -> RunResult:
         """The first run after connecting: a rerun with no widget values.
 
