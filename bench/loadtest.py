@@ -30,8 +30,8 @@ Modes (see --help): a load run, ``--compare`` two scripts, ``--bad-input``,
 
 ``--hostile-uploads`` runs the load twice in one server: the users alone, then
 the same users while one more visitor uploads files through the page's
-st.file_uploader in a loop (a real digit PNG, then files that are small but
-costly or malformed to decode), and reports stroke latency side by side and
+st.file_uploader in a loop (a real digit PNG, then bench/hostile_files.py's
+pictures: small but costly or malformed to decode, and the largest accepted), and reports stroke latency side by side and
 how each upload was answered.
 
 ``--answer`` runs the load twice in one server: drawing only (baseline), then
@@ -60,10 +60,10 @@ import dataclasses
 import io
 import itertools
 import json
+import mimetypes
 import os
 import re
 import resource
-import struct
 import sys
 import tempfile
 import time
@@ -85,6 +85,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from bench.browser import CHROMIUM_PATH, launch_chromium
+from bench.hostile_files import PICTURES
 from bench.server import ServerStartError, StreamlitServer, process_tree_cpu_seconds, process_tree_rss_bytes
 from bench.stats import summary_ms
 from bench.streamlit_protocol import (
@@ -1164,91 +1165,13 @@ class FileToUpload:
     digit: int | None = None  # what a real drawing must read as; None for a hostile file
 
 
-def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
-    """(marker, start, end) of each JPEG segment; a scan (SOS) runs to the end of its coded data."""
-    segments, position = [], 2  # after SOI
-    while position < len(data):
-        marker = data[position + 1]
-        if marker == 0xD9:  # EOI
-            segments.append((marker, position, position + 2))
-            break
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        end = position + 2 + length
-        if marker == 0xDA:
-            # Coded data ends at the next marker: 0xFF followed by neither a stuffed 0x00 nor RSTn.
-            while not (data[end] == 0xFF and data[end + 1] != 0x00 and not 0xD0 <= data[end + 1] <= 0xD7):
-                end += 1
-        segments.append((marker, position, end))
-        position = end
-    return segments
-
-
-def progressive_jpeg_scan_bomb(side: int, repeats: int) -> bytes:
-    """A side x side progressive JPEG whose last scan is repeated `repeats` times.
-
-    Each scan is a dozen bytes (a flat image codes as end-of-band runs) but makes the decoder
-    walk every block of the image again: libjpeg warns about the bogus progression and goes on.
-    """
-    buffer = io.BytesIO()
-    Image.new("L", (side, side), 255).save(buffer, format="JPEG", progressive=True)
-    data = buffer.getvalue()
-    _marker, start, end = [segment for segment in _jpeg_segments(data) if segment[0] == 0xDA][-1]
-    return data[:end] + data[start:end] * repeats + data[end:]
-
-
-def rle8_bmp(width: int, height: int) -> bytes:
-    """An RLE8 BMP whose every row is one pixel then end-of-line.
-
-    Four bytes a row, but Pillow's BMP RLE decoder is Python and pads each row to its width one
-    byte at a time: width x height steps of the interpreter.
-    """
-    rows = (b"\x01\xff" + b"\x00\x00") * height  # a run of 1 pixel of colour 255, end of line
-    pixels = rows + b"\x00\x01"  # end of bitmap
-    palette = b"".join(bytes((value, value, value, 0)) for value in range(256))
-    pixel_offset = 14 + 40 + len(palette)
-    file_header = b"BM" + struct.pack("<IHHI", pixel_offset + len(pixels), 0, 0, pixel_offset)
-    # BITMAPINFOHEADER: size, width, height (bottom-up), planes, bits, compression 1 = RLE8,
-    # image size, resolution x/y, colours used, important colours.
-    info_header = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(pixels), 2835, 2835, 256, 0)
-    return file_header + info_header + palette + pixels
-
-
-def _encoded(image: Image.Image, image_format: str, **options: Any) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format, **options)
-    return buffer.getvalue()
-
-
 def hostile_files() -> list[FileToUpload]:
-    """Small files (under the app's 5 MB upload limit) that are costly or malformed to decode.
-
-    Their sizes stay under the pipeline's 40-megapixel limit, so only a decoder's own limits (or
-    a time limit around it) stop them.
-    """
-    mostly_black = np.zeros((6000, 6000), np.uint8)
-    cv2.line(mostly_black, (2000, 1000), (4000, 5000), 255, 200)
-    ramp_16_bit = np.tile(np.linspace(0, 65535, 3000).astype(np.uint16), (3000, 1))
-    white = Image.new("RGB", (5000, 5000), "white")
-    garbage = np.random.default_rng(39).bytes(200_000)
-    scans = 5000
-    # Roughly cheapest first, so that a short load still sees the quick refusals before the slow ones.
+    """Every picture of bench/hostile_files.py's catalogue, as the visitor uploads it: the ones to
+    refuse (scan bomb, 40 MP PNG/WebP, RLE BMP, not a picture, ...) and the largest ones accepted.
+    All are under the app's 5 MB upload limit, so each reaches the page's decoding."""
     return [
-        FileToUpload("garbage.png", "200 KB of random bytes named .png", garbage, "image/png"),
-        FileToUpload(
-            "deep.png", "16-bit PNG 3000x3000, a grey ramp", _encoded(Image.fromarray(ramp_16_bit), "PNG"), "image/png"
-        ),
-        FileToUpload("big.webp", "lossless WebP 5000x5000, white", _encoded(white, "WEBP", lossless=True), "image/webp"),
-        FileToUpload("rle.bmp", "RLE8 BMP 6000x6600, one pixel then end-of-line a row", rle8_bmp(6000, 6600), "image/bmp"),
-        FileToUpload(
-            "huge.png", "PNG 6000x6000 (36 MP), black with one stroke", _encoded(Image.fromarray(mostly_black), "PNG"),
-            "image/png",
-        ),
-        FileToUpload(
-            "scan_bomb.jpg",
-            f"progressive JPEG 3000x3000, its last scan repeated {scans} times",
-            progressive_jpeg_scan_bomb(3000, scans),
-            "image/jpeg",
-        ),
+        FileToUpload(picture.name, picture.description, picture.make(), mimetypes.guess_type(picture.name)[0])
+        for picture in PICTURES.values()
     ]
 
 

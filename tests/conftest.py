@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.hostile_predict import is_plain
 from bench.strokes import DIGIT_STROKES
 from mnist_core.config import DATA_DIR_ENV, PROJECT_ROOT, data_dir_from_env
 from mnist_core.synthetic import render
@@ -19,6 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keras, where a test loads 
 pytest_plugins = ["postgres_support"]
 
 FIXTURE_MNIST = PROJECT_ROOT / "tests" / "fixtures" / "mnist-small"
+# What reading a hostile file may cost (scripts/predict.py, measured): generous, the targets are 2 s and
+# 400 MB on an idle machine (bench/hostile_predict.py).
+MAX_SECONDS, MAX_PEAK_MB = 10, 600
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +44,11 @@ def app_store(url: str, monkeypatch):
     store = open_store(url)
     yield store
     store.close()
+
+
+def assert_plain(message: str, own_name: str = "") -> None:
+    """A message for a user: no Python repr, no path on the server (own_name, the file's own name, may appear)."""
+    assert is_plain(message, own_name), message
 
 
 @pytest.fixture(scope="session")

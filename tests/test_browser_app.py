@@ -20,8 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import DRAWN_STROKES
-from hostile_files import assert_plain, blank_png, rle8_bmp, scan_bomb_jpeg
+from conftest import DRAWN_STROKES, assert_plain
 
 from bench.browser import (
     browser_test_marks,
@@ -33,6 +32,7 @@ from bench.browser import (
     wait_for_app_idle,
     wait_for_metric_value,
 )
+from bench.hostile_files import PICTURES
 from bench.server import streamlit_server
 from mnist_core.config import CANVAS_PIXELS
 
@@ -344,15 +344,13 @@ def test_an_uploaded_image_is_read(page, shots_dir: Path, tmp_path: Path) -> Non
     assert expander.get_by_text("four.png").first.is_visible()  # the image's caption
 
 
-@pytest.mark.parametrize("name, make", [
-    ("scans.jpg", lambda: scan_bomb_jpeg(3000)),  # a progressive JPEG of 3,000 scans
-    ("huge.png", lambda: blank_png(6300, 6300)),  # 40 megapixels in a small file
-    ("rle.bmp", lambda: rle8_bmp(3400, 3400)),  # a compressed BMP: Pillow decodes it in pure Python
-])
+# A progressive JPEG of 3,005 scans; 40 megapixels in a small file; a compressed BMP, which Pillow
+# decodes in pure Python (bench/hostile_files.py's PICTURES).
+@pytest.mark.parametrize("name", ["scans.jpg", "huge.png", "rle.bmp"])
 def test_a_hostile_upload_is_refused_in_plain_words_and_drawing_goes_on(page, shots_dir: Path, tmp_path: Path,
-                                                                        name: str, make) -> None:
+                                                                        name: str) -> None:
     upload = tmp_path / name
-    upload.write_bytes(make())
+    upload.write_bytes(PICTURES[name].make())
     expander = page.locator('[data-testid="stExpander"]').filter(has_text=UPLOAD_EXPANDER)
     expander.get_by_text(UPLOAD_EXPANDER).click()
     expander.locator('input[type="file"]').set_input_files(upload)

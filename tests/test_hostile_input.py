@@ -10,44 +10,35 @@ import time
 
 import numpy as np
 import pytest
-from hostile_files import (
-    MAX_PEAK_MB,
-    MAX_SECONDS,
-    assert_plain,
-    blank_png,
-    chunky_png,
-    lossless_webp,
-    padded_jpeg,
-    rle8_bmp,
-    run_predict,
-    scan_bomb_jpeg,
-)
+from conftest import MAX_PEAK_MB, MAX_SECONDS, assert_plain
 from PIL import Image
 
+from bench.hostile_files import PICTURES, phone_photo_jpeg, scan_bomb_jpeg
+from bench.hostile_predict import run_predict
 from mnist_core.decode_worker import decode_image_in_worker
 from mnist_core.image_io import decode_image
 
-# name -> (how to make it, words its refusal must hold). Before the header checks, through
-# scripts/predict.py on a busy 2-core machine: 3-7 s for the scan bomb (2 min with 57,000 scans, as
-# in issue 39), 670 MB, 860 MB and 900 MB for the 6300x6300 pictures, ~5 s for the RLE BMP.
-HOSTILE_PICTURES = {
-    "scans.jpg": (lambda: scan_bomb_jpeg(3000), "this JPEG has 3,005 scans; photos have a few"),
-    "huge.png": (lambda: blank_png(6300, 6300), "6300×6300 is over the 12-megapixel limit"),
-    "huge-16-bit.png": (lambda: blank_png(6300, 6300, color_type=0, bit_depth=16), "12-megapixel limit"),
-    "huge.webp": (lambda: lossless_webp(6300, 6300), "12-megapixel limit"),
-    "rle.bmp": (lambda: rle8_bmp(3400, 3400), "compressed (RLE) BMP"),
-    "notes.png": (lambda: b"not a picture at all\n", "accepted are PNG, JPEG, BMP or WebP"),
-    "chunks.png": (lambda: chunky_png(330_000), "over 20,000 PNG chunks"),  # 4.7 MB: over a second of Pillow before
-    "padded.jpg": (lambda: padded_jpeg(1_200_000), "padded with tens of thousands of markers"),  # 4.6 MB: 2.6 s
-
+# A picture of bench/hostile_files.py's PICTURES -> words its refusal must hold. Before the header
+# checks, through scripts/predict.py on a busy 2-core machine: 3-7 s for the scan bomb (2 min with
+# 57,000 scans, as in issue 39), 670 MB, 860 MB and 900 MB for the 6300x6300 pictures, ~5 s for the
+# RLE BMP, over a second of Pillow for the 4.7 MB of PNG chunks, 2.6 s for the 4.6 MB padded JPEG.
+REFUSALS = {
+    "scans.jpg": "this JPEG has 3,005 scans; photos have a few",
+    "huge.png": "6300×6300 is over the 12-megapixel limit",
+    "huge-16-bit.png": "12-megapixel limit",
+    "huge.webp": "12-megapixel limit",
+    "rle.bmp": "compressed (RLE) BMP",
+    "notes.png": "accepted are PNG, JPEG, BMP or WebP",
+    "chunks.png": "over 20,000 PNG chunks",
+    "padded.jpg": "padded with tens of thousands of markers",
 }
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE_PICTURES))
+@pytest.mark.parametrize("name", sorted(REFUSALS))
 def test_a_hostile_picture_is_refused_quickly_in_plain_words(tmp_path, name):
-    make, words = HOSTILE_PICTURES[name]
+    words = REFUSALS[name]
     path = tmp_path / name
-    path.write_bytes(make())
+    path.write_bytes(PICTURES[name].make())
     run = run_predict(str(path))
     assert run.returncode == 1, run.stderr[-2000:]
     line = json.loads(run.stdout)
@@ -57,16 +48,11 @@ def test_a_hostile_picture_is_refused_quickly_in_plain_words(tmp_path, name):
     assert run.seconds <= MAX_SECONDS and run.peak_mb <= MAX_PEAK_MB, (run.seconds, run.peak_mb)
 
 
-@pytest.mark.parametrize(
-    "name, make",
-    [
-        ("16-bit.png", lambda: blank_png(3400, 3400, color_type=0, bit_depth=16)),  # 11.6 MP: 296 MB before
-        ("rgba.png", lambda: blank_png(4000, 3000)),  # 12 MP
-    ],
-)
-def test_the_largest_pictures_accepted_are_read_within_bounds(tmp_path, name, make):
+# 16-bit.png: 3400x3400 16-bit gray (11.6 MP), 296 MB before; rgba.png: 4000x3000 RGBA (12 MP).
+@pytest.mark.parametrize("name", ["16-bit.png", "rgba.png"])
+def test_the_largest_pictures_accepted_are_read_within_bounds(tmp_path, name):
     path = tmp_path / name
-    path.write_bytes(make())
+    path.write_bytes(PICTURES[name].make())
     run = run_predict(str(path))
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
     assert json.loads(run.stdout)["status"] == "empty"  # blank pictures: read, nothing drawn
@@ -90,12 +76,6 @@ def test_decoding_in_a_worker_gives_the_same_picture_and_is_abandoned_when_too_s
 
 def test_a_phone_photo_is_read_upright_and_shrunk_before_any_float_step(predictor):
     # Stored landscape with a horizontal bar, EXIF orientation 6 (turn right to view): a "1".
-    photo = np.full((3000, 4000, 3), 235, np.uint8)
-    photo[1350:1650, 700:3300] = 20
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    buffer = io.BytesIO()
-    Image.fromarray(photo).save(buffer, "JPEG", quality=90, exif=exif, progressive=True)
-    image = decode_image(buffer.getvalue(), "photo.jpg")
+    image = decode_image(phone_photo_jpeg(), "photo.jpg")
     assert image.shape == (2000, 1500, 3) and image.dtype == np.uint8  # JPEG decoded at half scale, turned upright
     assert predictor.read(image).text == "1"

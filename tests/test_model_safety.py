@@ -6,21 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from conftest import PROJECT_ROOT
-from hostile_files import (
-    MAX_PEAK_MB,
-    MAX_SECONDS,
-    assert_plain,
-    external_kernel,
-    linked_kernel,
-    reshaped_kernel,
-    run_predict,
-    write_model,
-    zip_bomb_model,
-)
-from PIL import Image
+from conftest import MAX_PEAK_MB, MAX_SECONDS, PROJECT_ROOT, assert_plain
+
+from bench.hostile_files import MODEL_FILES
+from bench.hostile_predict import drawn_one, run_predict
 
 # Saves a model whose Lambda layer would write a marker file when run or deserialized, then
 # loads it the way the app does. Run in a subprocess so that this test's Keras state stays clean.
@@ -54,31 +44,24 @@ def test_a_model_file_carrying_code_is_refused_and_the_code_never_runs(tmp_path)
     assert not marker.exists()
 
 
-# name -> (how to make the model folder, words its refusal must hold). Before these checks, through
-# scripts/predict.py: the 1 GB zip bomb took 22 s and 2.1 GB before its refusal, the external
+# A model of bench/hostile_files.py's MODEL_FILES -> words its refusal must hold. Before these checks,
+# through scripts/predict.py: the 1 GB zip bomb took 22 s and 2.1 GB before its refusal, the external
 # kernels were read from /etc/passwd and from 1 GB of /dev/zero (19 s, 2 GB), and a kernel of the
 # wrong shape failed only when a digit was read.
-HOSTILE_MODELS = {
-    "zip-bomb": (lambda folder: zip_bomb_model(folder, 2**28), "it would inflate to 256 MB; the limit is 200 MB"),
-    "passwd": (lambda folder: write_model(folder, edit_weights=external_kernel("/etc/passwd")), "stored in another file"),
-    "endless": (
-        lambda folder: write_model(folder, edit_weights=external_kernel("/dev/zero", (250_000_000, 1))),
-        "stored in another file",
-    ),
-    "linked": (lambda folder: write_model(folder, edit_weights=linked_kernel("/etc/passwd")), "a link to somewhere else"),
-    "wrong-shape": (
-        lambda folder: write_model(folder, edit_weights=reshaped_kernel((784, 9))),
-        "layer dense (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
-    ),
+REFUSALS = {
+    "zip-bomb": "it would inflate to 256 MB; the limit is 200 MB",
+    "passwd": "stored in another file",
+    "endless": "stored in another file",
+    "linked": "a link to somewhere else",
+    "wrong-shape": "layer dense (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
 }
 
 
-@pytest.mark.parametrize("name", sorted(HOSTILE_MODELS))
+@pytest.mark.parametrize("name", sorted(REFUSALS))
 def test_a_hostile_model_file_is_refused_at_load_in_plain_words(tmp_path, name):
-    make, words = HOSTILE_MODELS[name]
-    folder = make(tmp_path / name)
-    drawing = tmp_path / "one.png"
-    Image.fromarray(np.pad(np.full((200, 30), 255, np.uint8), ((40, 40), (125, 125)))).save(drawing)
+    words = REFUSALS[name]
+    folder = MODEL_FILES[name].make(tmp_path / name)
+    drawing = drawn_one(tmp_path / "one.png")
     run = run_predict("--model", str(folder), str(drawing))
     assert run.returncode == 2 and run.stdout == "", run.stdout + run.stderr[-2000:]  # refused before any reading
     message = run.stderr.strip().splitlines()[-1]
