@@ -5,8 +5,9 @@
 
 Writes every picture of bench/hostile_files.py's catalogue (scan bombs, huge dimensions, RLE BMP,
 not a picture, the largest pictures accepted, ...) into a temporary folder and reads each with
-`scripts/predict.py` in a fresh child, --runs times: the median seconds, the peak memory (the
-largest of the runs) and what predict.py answered. Then the hostile model files, each through
+`scripts/predict.py` in a fresh child, --runs times: the median seconds (and CPU seconds, which
+other work on the machine does not inflate), the peak memory (the largest of the runs) and what
+predict.py answered; first, for reference, a small real drawing. Then the hostile model files, each through
 `predict.py --model FOLDER` reading one small drawing. A refusal must be plain words: no Python
 repr, no path on the server, no traceback, nothing of another file.
 
@@ -37,9 +38,10 @@ MEASURE = """
 import json, resource, subprocess, sys, time
 started = time.perf_counter()
 result = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=300)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr,
-                  "seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "seconds": time.perf_counter() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": usage.ru_maxrss / 1024}))
 """
 TARGET_SECONDS, TARGET_PEAK_MB = 2.0, 400.0  # issue 39: a hostile file costs a stroke's worth
 
@@ -50,6 +52,7 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
+    cpu_seconds: float  # user + system: what the run cost, whatever else the machine was doing
     peak_mb: float
 
 
@@ -74,6 +77,7 @@ class Outcome:
     description: str
     size: int  # bytes on disk
     seconds: float  # median of the runs
+    cpu_seconds: float  # median of the runs
     peak_mb: float  # the largest of the runs
     answer: str  # the refusal's words, or what was read
     as_expected: bool  # refused if hostile, read if accepted
@@ -83,14 +87,19 @@ class Outcome:
         return self.seconds > max_seconds or self.peak_mb > max_mb
 
 
-def measure(runs: int, *arguments: str) -> tuple[list[Run], float, float]:
-    """predict.py with these arguments runs times -> the runs, their median seconds and largest peak MB."""
+def measure(runs: int, *arguments: str) -> tuple[list[Run], dict[str, float]]:
+    """predict.py with these arguments runs times -> the runs, and their median seconds and CPU
+    seconds and largest peak MB (Outcome's fields)."""
     measured = [run_predict(*arguments) for _ in range(runs)]
-    return measured, statistics.median(run.seconds for run in measured), max(run.peak_mb for run in measured)
+    return measured, {
+        "seconds": statistics.median(run.seconds for run in measured),
+        "cpu_seconds": statistics.median(run.cpu_seconds for run in measured),
+        "peak_mb": max(run.peak_mb for run in measured),
+    }
 
 
 def read_picture(path: Path, description: str, refused: bool, runs: int) -> Outcome:
-    measured, seconds, peak_mb = measure(runs, str(path))
+    measured, cost = measure(runs, str(path))
     last = measured[-1]
     lines = last.stdout.strip().splitlines()
     record = json.loads(lines[0]) if len(lines) == 1 else {"status": "no answer", "error": last.stderr[-300:]}
@@ -101,14 +110,13 @@ def read_picture(path: Path, description: str, refused: bool, runs: int) -> Outc
         answer = record["status"] + (f" {record['digits']}" if record.get("digits") else "")
         plain = True
     return Outcome(
-        name=path.name, description=description, size=path.stat().st_size, seconds=seconds, peak_mb=peak_mb,
-        answer=answer, as_expected=(record["status"] == "error") == refused,
+        name=path.name, description=description, size=path.stat().st_size, **cost, answer=answer, as_expected=(record["status"] == "error") == refused,
         leaks=not plain or any("Traceback" in run.stderr for run in measured),
     )
 
 
 def load_model(folder: Path, description: str, drawing: Path, runs: int) -> Outcome:
-    measured, seconds, peak_mb = measure(runs, "--model", str(folder), str(drawing))
+    measured, cost = measure(runs, "--model", str(folder), str(drawing))
     last = measured[-1]
     answer = (last.stderr.strip().splitlines() or [last.stdout.strip()])[-1].removeprefix("predict.py: ")
     own_name = f"{folder.name}/model.keras"
@@ -118,7 +126,7 @@ def load_model(folder: Path, description: str, drawing: Path, runs: int) -> Outc
         or any("Traceback" in run.stderr or "root:" in run.stdout + run.stderr for run in measured)
     )
     return Outcome(
-        name=own_name, description=description, size=size, seconds=seconds, peak_mb=peak_mb, answer=answer,
+        name=own_name, description=description, size=size, **cost, answer=answer,
         as_expected=all(run.returncode == 2 and run.stdout == "" for run in measured), leaks=leaks,
     )
 
@@ -130,7 +138,9 @@ def drawn_one(path: Path) -> Path:
 
 
 def run_all(folder: Path, runs: int, models: bool) -> list[Outcome]:
-    outcomes = []
+    """The reference (a real drawing), then every picture, then every model file if models."""
+    drawing = drawn_one(folder / "one.png")
+    outcomes = [read_picture(drawing, "for reference: a drawn 1, 280x280", False, runs)]
     for picture in PICTURES.values():
         path = folder / picture.name
         path.write_bytes(picture.make())
@@ -138,7 +148,6 @@ def run_all(folder: Path, runs: int, models: bool) -> list[Outcome]:
         path.unlink()  # a few are large: one at a time on disk
         print(f"  {picture.name}: {outcomes[-1].seconds:.2f} s", file=sys.stderr, flush=True)
     if models:
-        drawing = drawn_one(folder / "one.png")
         for model in MODEL_FILES.values():
             outcomes.append(load_model(model.make(folder / model.name), model.description, drawing, runs))
             print(f"  {model.name}: {outcomes[-1].seconds:.2f} s", file=sys.stderr, flush=True)
@@ -151,8 +160,8 @@ def size_text(size: int) -> str:
 
 def format_table(outcomes: list[Outcome], runs: int, max_seconds: float, max_mb: float) -> str:
     rows = [
-        f"| File | What | Size | Seconds (median of {runs}) | Peak MB | Answer |",
-        "|---|---|---|---|---|---|",
+        f"| File | What | Size | Seconds (median of {runs}) | CPU seconds | Peak MB | Answer |",
+        "|---|---|---|---|---|---|---|",
     ]
     for outcome in outcomes:
         flags = [
@@ -163,7 +172,7 @@ def format_table(outcomes: list[Outcome], runs: int, max_seconds: float, max_mb:
         answer = outcome.answer.replace("|", "\\|") + "".join(f" {flag}" for flag in flags)
         rows.append(
             f"| {outcome.name} | {outcome.description} | {size_text(outcome.size)} | {outcome.seconds:.2f} "
-            f"| {outcome.peak_mb:.0f} | {answer} |"
+            f"| {outcome.cpu_seconds:.2f} | {outcome.peak_mb:.0f} | {answer} |"
         )
     return "\n".join(rows)
 
