@@ -1254,8 +1254,11 @@ async def upload_and_read(tab: UploaderTab, file: FileToUpload, timeout: float, 
     values = result.metric_values(UPLOAD_PREDICTION_LABEL)
     outcome.answer = values[-1].strip() if values else None
     outcome.error_alerts = list(result.error_alerts)
-    outcome.alerts = result.alerts(under=result.expander_path(UPLOAD_EXPANDER_LABEL))
     outcome.exceptions = _exception_texts(result)
+    try:
+        outcome.alerts = result.alerts(under=result.expander_path(UPLOAD_EXPANDER_LABEL))
+    except LookupError:  # the run stopped before the page was built: its exception is all there is
+        outcome.alerts = []
 
 
 async def hostile_uploader(
@@ -1334,6 +1337,8 @@ def summarize_uploads(files: list[FileToUpload], outcomes: list[UploadOutcome], 
                 shown[f"{UPLOAD_PREDICTION_LABEL}: {outcome.answer}"] += 1
             elif outcome.alerts:
                 shown.update(outcome.alerts)
+            elif outcome.exceptions:
+                shown.update(f"exception: {text}" for text in outcome.exceptions)
             else:
                 shown["neither an answer nor a message"] += 1
         rows.append(
