@@ -178,9 +178,10 @@ class Picture:
 
 PICTURES = {picture.name: picture for picture in [
     # The tests' set (tests/test_hostile_input.py).
-    Picture("scans.jpg", "progressive JPEG 1024x1024, its last scan repeated: 3,005 scans", lambda: scan_bomb_jpeg(3000)),
+    Picture("scans.jpg", "progressive JPEG 1024x1024, its last scan repeated: 3,005 scans",
+            lambda: scan_bomb_jpeg(3000)),
     Picture("huge.png", "PNG 6300x6300 RGBA (40 MP), blank", lambda: blank_png(6300, 6300)),
-    Picture("huge-16-bit.png", "PNG 6300x6300 16-bit gray, blank", lambda: blank_png(6300, 6300, color_type=0, bit_depth=16)),
+    Picture("huge-16-bit.png", "PNG 6300x6300 16-bit gray, blank", lambda: blank_png(6300, 6300, 0, 16)),
     Picture("huge.webp", "lossless WebP 6300x6300, white", lambda: lossless_webp(6300, 6300)),
     Picture("rle.bmp", "RLE8 BMP 3400x3400, one pixel then end-of-line a row", lambda: rle8_bmp(3400, 3400)),
     Picture("notes.png", "a line of text named .png", lambda: b"not a picture at all\n"),
@@ -214,7 +215,8 @@ def write_model(folder: Path, weights: bytes | None = None, edit_weights=None) -
     or rewritten by edit_weights(h5py.File) on a copy."""
     folder.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(SHIPPED_LINEAR) as shipped:
-        config, metadata, original = (shipped.read(name) for name in ("config.json", "metadata.json", "model.weights.h5"))
+        config, metadata = shipped.read("config.json"), shipped.read("metadata.json")
+        original = shipped.read("model.weights.h5")
     if edit_weights is not None:
         buffer = io.BytesIO(original)
         with h5py.File(buffer, "r+") as weights_file:

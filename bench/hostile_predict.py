@@ -66,7 +66,8 @@ def run_predict(*arguments: str) -> Run:
 def is_plain(message: str, own_name: str = "") -> bool:
     """A message fit for a user: not empty, no Python repr, no path on the server (own_name, the
     file's own name as the user gave it, may appear)."""
-    return bool(message) and "<" not in message and "object at 0x" not in message and "/" not in message.replace(own_name, "")
+    repr_free = "<" not in message and "object at 0x" not in message
+    return bool(message) and repr_free and "/" not in message.replace(own_name, "")
 
 
 @dataclass
@@ -103,14 +104,15 @@ def read_picture(path: Path, description: str, refused: bool, runs: int) -> Outc
     last = measured[-1]
     lines = last.stdout.strip().splitlines()
     record = json.loads(lines[0]) if len(lines) == 1 else {"status": "no answer", "error": last.stderr[-300:]}
-    if record["status"] == "error":
+    if "error" in record:  # refused, or no answer line at all (then the end of predict.py's stderr)
         answer = record["error"]
         plain = is_plain(answer, own_name=path.name)
     else:
         answer = record["status"] + (f" {record['digits']}" if record.get("digits") else "")
         plain = True
     return Outcome(
-        name=path.name, description=description, size=path.stat().st_size, **cost, answer=answer, as_expected=(record["status"] == "error") == refused,
+        name=path.name, description=description, size=path.stat().st_size, **cost, answer=answer,
+        as_expected=(record["status"] == "error") == refused,
         leaks=not plain or any("Traceback" in run.stderr for run in measured),
     )
 
@@ -194,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     worst_seconds = max(outcomes, key=lambda outcome: outcome.seconds)
     worst_memory = max(outcomes, key=lambda outcome: outcome.peak_mb)
     print(
-        f"\n{len(outcomes)} files, {len(failing)} over {arguments.max_seconds:g} s or {arguments.max_mb:g} MB, leaking "
-        f"or not as expected; slowest {worst_seconds.name} {worst_seconds.seconds:.2f} s, "
+        f"\n{len(outcomes) - 1} files and the reference drawing, {len(failing)} over {arguments.max_seconds:g} s "
+        f"or {arguments.max_mb:g} MB, leaking or not as expected; "
+        f"slowest {worst_seconds.name} {worst_seconds.seconds:.2f} s, "
         f"most memory {worst_memory.name} {worst_memory.peak_mb:.0f} MB; "
         f"load average {before[0]:.2f} before, {after[0]:.2f} after"
     )
