@@ -100,6 +100,7 @@ def measure(runs: int, *arguments: str) -> tuple[list[Run], dict[str, float]]:
 
 
 def read_picture(path: Path, description: str, refused: bool, runs: int) -> Outcome:
+    """predict.py reading the picture at path; refused: whether it must be refused rather than read."""
     measured, cost = measure(runs, str(path))
     last = measured[-1]
     lines = last.stdout.strip().splitlines()
@@ -118,6 +119,7 @@ def read_picture(path: Path, description: str, refused: bool, runs: int) -> Outc
 
 
 def load_model(folder: Path, description: str, drawing: Path, runs: int) -> Outcome:
+    """predict.py --model folder reading the drawing: it must stop at the model, exit code 2, no output."""
     measured, cost = measure(runs, "--model", str(folder), str(drawing))
     last = measured[-1]
     answer = (last.stderr.strip().splitlines() or [last.stdout.strip()])[-1].removeprefix("predict.py: ")
