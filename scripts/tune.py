@@ -69,7 +69,7 @@ def main(argv=None) -> None:
     out = Path(args.out) if args.out else MODELS_DIR / f"{args.family}-tuned"
     mnist = load_mnist(args.data_dir)
 
-    import keras  # noqa: I001 (after the checks above, for their speed)
+    import keras
     import train  # scripts/: the same schedule, test report, records and folder writing as a trained preset
 
     from mnist_core.tuning import BudgetedHyperband, EpochProgress, mlp_network
@@ -78,7 +78,7 @@ def main(argv=None) -> None:
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
     x, x_test, y_test = to_model_input(images), to_model_input(mnist.test.images), mnist.test.labels
-    held_out = max(1, int(round(len(x) * VALIDATION_SHARE)))
+    held_out = max(1, round(len(x) * VALIDATION_SHARE))
     search_data = {"x": x[:-held_out], "y": labels[:-held_out], "validation_data": (x[-held_out:], labels[-held_out:])}
     print(f"data: the search trains on {len(x) - held_out} and validates on {held_out} training digits; "
           f"the retrain uses all {len(x)}; {len(x_test)} test digits from {mnist.source}", flush=True)
@@ -148,7 +148,7 @@ def main(argv=None) -> None:
         "data_source": f"MNIST (four IDX files from {data_folder})",
         "data_checksums_md5": mnist.checksums,
         "versions": {**train.library_versions(), "keras_tuner": tuner_version()},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "layers": [{"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
                    for layer in model.layers],
         "tuning": {**tuning, "search_seconds": search_seconds, "train_images": len(x) - held_out,
