@@ -172,7 +172,7 @@ class BudgetedHyperband(keras_tuner.Hyperband):
             f"trial {trial.trial_id} ({number} of {len(self.plan)}; bracket {values['tuner/bracket']}, round {values['tuner/round']}), "
             f"epoch {epoch + 1} of {values['tuner/epochs']}: val_accuracy {logs.get(OBJECTIVE, float('nan')):.2%}"
             + (f"; best so far {best['score']:.2%} (trial {best['trial']})" if best else "")
-            + f" | {self.elapsed() / 60:.1f} of {self.budget_seconds / 60:.0f} min, about {max(0.0, seconds_left) / 60:.1f} min left"
+            + f" | {self.elapsed() / 60:.1f} of {self.budget_seconds / 60:g} min, about {max(0.0, seconds_left) / 60:.1f} min left"
         )
 
     def record(self) -> dict:

@@ -34,7 +34,7 @@ from mnist_core.tuning_record import chained_history, hidden_units
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 FAMILIES = ["mlp"]  # the networks a search can shape (mnist_core/tuning.py)
 VALIDATION_SHARE = 0.1  # as the seed presets hold out
-DEFAULT_MAX_EPOCHS = 12
+DEFAULT_MAX_EPOCHS = 15
 
 
 def build_parser() -> argparse.ArgumentParser:
