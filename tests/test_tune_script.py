@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from test_train_script import machine_paths
 
 from mnist_core import artifacts
+from mnist_core.config import MODELS_DIR
 from mnist_core.data import load_from_dir
 from mnist_core.predictor import Predictor
 
@@ -91,3 +92,17 @@ def test_the_tuning_view_shows_the_trials_their_scores_and_a_chosen_trials_curve
     assert curves_drawn(view) == {f"trial {tuning['best']['trial']} (best)", f"trial {other}"}
     chosen.set_value(tuning["best"]["trial"]).run()
     assert not view.exception and curves_drawn(view) == {f"trial {tuning['best']['trial']} (best)"}
+
+
+def test_the_shipped_tuned_mlp_beats_every_seed_from_a_search_of_at_most_30_minutes():
+    folder = MODELS_DIR / "mlp-tuned"
+    metrics = artifacts.read_metrics(folder)
+    assert metrics["test_accuracy"] >= 0.983 and metrics["tuning"]["search_seconds"] <= 30 * 60
+    assert metrics["train_images"] == 60000 and metrics["tuning"]["validation_images"] == 6000
+    assert (folder / "model.keras").stat().st_size < 8 * 2**20
+    # Served in NumPy, with Keras's answers on real test digits.
+    predictor = Predictor(folder)
+    digits = load_from_dir(FIXTURE_MNIST).test.images[:50] / 255.0
+    keras_scores = np.asarray(predictor.model(digits[..., None].astype(np.float32), training=False))
+    assert predictor.uses_numpy
+    np.testing.assert_allclose(predictor.probabilities(digits), keras_scores, atol=1e-5)
