@@ -61,4 +61,6 @@ def trials_frame(tuning: dict) -> pd.DataFrame:
             "continues": trial.get("continues") or "",
             "seconds": trial.get("seconds"),
         })
-    return pd.DataFrame(rows).sort_values("score", ascending=False, na_position="last", kind="stable")
+    frame = pd.DataFrame(rows).sort_values("score", ascending=False, na_position="last", kind="stable")
+    widths = [f"units_{index}" for index in range(1, tuning["max_layers"] + 1)]
+    return frame.astype(dict.fromkeys(widths, "Int64"))  # whole numbers, empty where a layer is missing (not NaN)
