@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from app_support import run_app
 from conftest import FIXTURE_MNIST, PROJECT_ROOT
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
@@ -26,7 +27,8 @@ def tuned(tmp_path_factory):
     out, scratch = tmp_path_factory.mktemp("models") / "mlp-tuned", tmp_path_factory.mktemp("scratch")
     command = [sys.executable, str(PROJECT_ROOT / "scripts" / "tune.py"), "--family", "mlp", "--limit", "600",
                "--max-trials", "2", "--max-epochs", "2", "--data-dir", str(FIXTURE_MNIST), "--out", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(scratch)})
+    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr[-2000:]
     return out, scratch, result.stdout
 
@@ -106,3 +108,13 @@ def test_the_shipped_tuned_mlp_beats_every_seed_from_a_search_of_at_most_30_minu
     keras_scores = np.asarray(predictor.model(digits[..., None].astype(np.float32), training=False))
     assert predictor.uses_numpy
     np.testing.assert_allclose(predictor.probabilities(digits), keras_scores, atol=1e-5)
+
+
+def test_the_model_tab_opens_how_the_shipped_tuned_mlp_was_found():
+    app = run_app(None, sidebar_tab="Model")
+    assert "How it was tuned" not in [button.label for button in app.sidebar.button]  # the default was not tuned
+    app.sidebar.selectbox[0].set_value("mlp-tuned").run()
+    app.sidebar.button(key="tuning_view").click().run()
+    assert not app.exception
+    assert any("Keras Tuner's Hyperband ran **30 trials**" in text.value for text in app.markdown)
+    assert len(app.dataframe[0].value) == 30
