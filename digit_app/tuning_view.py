@@ -44,7 +44,8 @@ def tuning_ui(folder: str) -> None:
             **{f"units_{index}": f"layer {index} units" for index in range(1, tuning["max_layers"] + 1)},
             "learning_rate": st.column_config.NumberColumn("learning rate", format="%.2e"),
             "batch_size": "batch",
-            "epochs": st.column_config.NumberColumn("epochs", help="trained up to this epoch, counted from the first trial of its chain"),
+            "epochs": st.column_config.NumberColumn(
+                "epochs", help="trained up to this epoch, counted from the first trial of its chain"),
             "continues": st.column_config.TextColumn("continues", help="the trial whose best weights it trained on from"),
             "seconds": st.column_config.NumberColumn("seconds", format="%.0f", help="its own epochs only"),
         },

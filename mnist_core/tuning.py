@@ -71,7 +71,8 @@ class MlpHyperModel(keras_tuner.HyperModel):
         """model.fit with the trial's batch size and learning-rate schedule (Keras Tuner passes the
         rest: data, epochs, callbacks)."""
         # The scheduler first: it puts the epoch's rate in the logs before Keras Tuner's callback reads them.
-        callbacks = [keras.callbacks.LearningRateScheduler(self.schedule(hp.get("learning_rate"))), *kwargs.pop("callbacks", [])]
+        scheduler = keras.callbacks.LearningRateScheduler(self.schedule(hp.get("learning_rate")))
+        callbacks = [scheduler, *kwargs.pop("callbacks", [])]
         return model.fit(*args, batch_size=hp.get("batch_size"), callbacks=callbacks, **kwargs)
 
 
@@ -169,10 +170,12 @@ class BudgetedHyperband(keras_tuner.Hyperband):
         epochs_left = values["tuner/epochs"] - (epoch + 1) + sum(self.plan[number:])
         seconds_left = min(self.budget_seconds - self.elapsed(), epochs_left * self.elapsed() / self.epochs_done)
         return (
-            f"trial {trial.trial_id} ({number} of {len(self.plan)}; bracket {values['tuner/bracket']}, round {values['tuner/round']}), "
+            f"trial {trial.trial_id} ({number} of {len(self.plan)}; "
+            f"bracket {values['tuner/bracket']}, round {values['tuner/round']}), "
             f"epoch {epoch + 1} of {values['tuner/epochs']}: val_accuracy {logs.get(OBJECTIVE, float('nan')):.2%}"
             + (f"; best so far {best['score']:.2%} (trial {best['trial']})" if best else "")
-            + f" | {self.elapsed() / 60:.1f} of {self.budget_seconds / 60:g} min, about {max(0.0, seconds_left) / 60:.1f} min left"
+            + f" | {self.elapsed() / 60:.1f} of {self.budget_seconds / 60:g} min, "
+            f"about {max(0.0, seconds_left) / 60:.1f} min left"
         )
 
     def record(self) -> dict:

@@ -280,7 +280,8 @@ def write_model_files(folder: Path, inference_model: keras.Model, history_record
     artifacts.write_json(folder / "history.json", history_record)
     artifacts.write_json(folder / "metrics.json", metrics)
     artifacts.write_json(folder / "mistakes.json", mistakes[0], indent=None)
-    np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE, images=test_images[mistakes[1][:MAX_STORED_MISTAKE_IMAGES]])
+    np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE,
+                        images=test_images[mistakes[1][:MAX_STORED_MISTAKE_IMAGES]])
 
 
 def main(argv=None) -> None:

@@ -48,7 +48,8 @@ def test_tune_records_every_trial_and_writes_a_model_folder_the_app_serves(tuned
         assert trial["score"] == max(trial["history"]["val_accuracy"]) and trial["seconds"] > 0
     best = max(tuning["trials"], key=lambda trial: trial["score"])
     assert tuning["best"]["trial"] == best["trial"] and tuning["best"]["hyperparameters"] == best["hyperparameters"]
-    assert {entry["name"] for entry in tuning["search_space"]} >= {"layers", "units_1", "dropout", "learning_rate", "batch_size"}
+    searched = {entry["name"] for entry in tuning["search_space"]}
+    assert searched >= {"layers", "units_1", "dropout", "learning_rate", "batch_size"}
     # The search held out the last 60 of the 600 digits; the retrain used them all, for the best trial's epochs.
     assert (tuning["train_images"], tuning["validation_images"], metrics["train_images"]) == (540, 60, 600)
     assert metrics["epochs"] == tuning["best"]["epochs"] and metrics["batch_size"] == best["hyperparameters"]["batch_size"]
