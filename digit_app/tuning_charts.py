@@ -60,8 +60,7 @@ def trial_curves_specs(histories: dict[str, dict]) -> list[dict]:
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, type="log" if metric == "loss" else "linear")),
             color=alt.Color("model:N", title=None, scale=alt.Scale(scheme="set1"), legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("split:N", legend=alt.Legend(orient="top", title=None, symbolType="stroke",
-                                                                   symbolStrokeColor="gray")),
+            strokeDash=alt.StrokeDash("split:N", legend=None),  # the heading above says which is which
             tooltip=[alt.Tooltip("model:N", title="trial"), "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
         )
         specs.append(chart.properties(height=220, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")).to_dict())
