@@ -7,6 +7,7 @@ import streamlit as st
 from digit_app.charts import confusion_matrix_spec, training_curves_specs
 from digit_app.loaders import folder_of, load_metrics, load_mistakes, metrics_or_nothing, shipped_models
 from digit_app.store import drawings_store
+from digit_app.tuning_view import tuning_dialog
 from mnist_core import display
 from mnist_core.config import DEFAULT_MODEL
 from mnist_core.drawings import StoreUnavailable
@@ -110,6 +111,8 @@ def model_details_ui(name: str) -> None:
     data = f"{metrics.get('train_images', 0):,} MNIST digits" + (
         f" and the digits of {len(fonts)} handwriting fonts (other hands than MNIST's)" if fonts else "")
     st.caption(f"{metrics.get('parameters', 0):,} parameters. {where_it_comes_from(metrics)} {how} on {data}, 2 CPU cores.")
+    if metrics.get("tuning") and st.button("How it was tuned", key="tuning_view"):
+        tuning_dialog(folder_of(name))
     layers = st.expander("Layers", key="layers", on_change="rerun")
     if layers.open:
         with layers:
@@ -122,6 +125,8 @@ def model_details_ui(name: str) -> None:
 def where_it_comes_from(metrics: dict) -> str:
     """Which project a model reproduces, in words a visitor can place (metrics.json's origin)."""
     origin = str(metrics.get("origin", ""))
+    if metrics.get("tuning"):
+        return "A multilayer perceptron whose depth, widths, dropout, learning rate and batch size a Keras Tuner search chose."
     if origin == "ours":
         return "Our own convolutional network, made for drawn digits."
     projects = origin.replace("seeds", "projects").replace("seed", "project")

@@ -11,13 +11,16 @@ from keras import layers
 from mnist_core.config import INPUT_SHAPE, NUM_CLASSES
 
 
-def dense_stack(name: str, hidden: list[int], output_activation: str) -> keras.Model:
-    """Flatten(28x28) -> Dense(relu) for each hidden width -> Dense(10, output_activation)."""
+def dense_stack(name: str, hidden: list[int], output_activation: str, dropout: float = 0.0) -> keras.Model:
+    """Flatten(28x28) -> Dense(relu) for each hidden width, each followed by Dropout(dropout) when
+    dropout > 0 -> Dense(10, output_activation)."""
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=INPUT_SHAPE))
     model.add(layers.Flatten())
     for width in hidden:
         model.add(layers.Dense(width, activation="relu"))
+        if dropout:
+            model.add(layers.Dropout(dropout))
     model.add(layers.Dense(NUM_CLASSES, activation=output_activation))
     return model
 

@@ -87,9 +87,9 @@ def recorded_arguments(args: argparse.Namespace, data_folder: str) -> dict:
     return recorded
 
 
-def typed_command(parser: argparse.ArgumentParser, recorded: dict) -> str:
+def typed_command(parser: argparse.ArgumentParser, recorded: dict, script: str = "scripts/train.py") -> str:
     """The recorded arguments -> the command a user types to train the same model (defaults left out)."""
-    words = ["python", "scripts/train.py"]
+    words = ["python", script]
     for name, value in recorded.items():
         if value is None or (value == parser.get_default(name) and name != "model"):
             continue
@@ -266,6 +266,24 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
     return build_cnn_ensemble(networks), mean_history(histories), records
 
 
+def write_model_files(folder: Path, inference_model: keras.Model, history_record: dict, metrics: dict,
+                      mistakes: tuple[list[dict], np.ndarray], test_images: np.ndarray,
+                      training: tuple[np.ndarray, np.ndarray]) -> None:
+    """A trained network and its records -> a model folder's files: model.keras (checked against the
+    NumPy pass), the neighbours index, history.json, metrics.json, mistakes.json and mistakes.npz.
+    mistakes: test_report's records and indices; test_images uint8 (10000, 28, 28); training: the
+    uint8 (N, 28, 28) training images and (N,) labels, in training order."""
+    inference_model.save(folder / "model.keras")
+    if check_numpy_forward(folder / "model.keras", inference_model, test_images[:200]):
+        # "Training digits it resembles" in the app: the index is made for this very model.keras.
+        build_index(folder, *training, command=metrics["command"])
+    artifacts.write_json(folder / "history.json", history_record)
+    artifacts.write_json(folder / "metrics.json", metrics)
+    artifacts.write_json(folder / "mistakes.json", mistakes[0], indent=None)
+    np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE,
+                        images=test_images[mistakes[1][:MAX_STORED_MISTAKE_IMAGES]])
+
+
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -355,17 +373,8 @@ def main(argv=None) -> None:
         inference_model = model if preset.members else preset.build()
         if not preset.members:
             inference_model.set_weights(model.get_weights())
-        inference_model.save(folder / "model.keras")
-        if check_numpy_forward(folder / "model.keras", inference_model, mnist.test.images[:200]):
-            # "Training digits it resembles" in the app: the index is made for this very model.keras.
-            build_index(folder, images, labels, command=metrics["command"])
-        artifacts.write_json(folder / "history.json", history_record)
-        artifacts.write_json(folder / "metrics.json", metrics)
-        artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)
-        np.savez_compressed(
-            folder / artifacts.MISTAKE_IMAGES_FILE,
-            images=mnist.test.images[wrong[:MAX_STORED_MISTAKE_IMAGES]],
-        )
+        write_model_files(folder, inference_model, history_record, metrics, (mistakes, wrong), mnist.test.images,
+                          (images, labels))
 
     artifacts.write_model_folder(out, write_contents)
     print(f"saved {out}")

@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import PROJECT_ROOT
 
-MNIST_SCRIPTS = ["train.py", "evaluate.py", "evaluate_drawn.py", "make_fixtures.py", "index_neighbours.py"]
+MNIST_SCRIPTS = ["train.py", "tune.py", "evaluate.py", "evaluate_drawn.py", "make_fixtures.py", "index_neighbours.py"]
 
 
 @pytest.mark.parametrize("script", [*MNIST_SCRIPTS, "fetch_fonts.py", "serve.py"])
