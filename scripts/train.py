@@ -1,4 +1,5 @@
-"""Train one model preset on MNIST and write its folder: model, history, metrics, mistakes.
+"""Train one model preset on MNIST and write its folder: model, history, step records, TensorBoard
+logs, metrics, mistakes.
 
     python scripts/train.py --model cnn --data-dir $MNIST_DATA_DIR
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
@@ -33,6 +34,8 @@ from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.neighbours import build_index
 from mnist_core.numpy_forward import read_forward
 from mnist_core.presets import PRESETS, get_preset
+from mnist_core.step_records import mean_steps, read_steps, write_steps
+from mnist_core.tensorboard_logs import check_installed, write_event_logs
 
 # Keras (TensorFlow) and the modules that use it or OpenCV are imported in the functions that need
 # them: they take seconds to import, and TensorFlow logs, which --help and a wrong argument skip.
@@ -95,20 +98,6 @@ def typed_command(parser: argparse.ArgumentParser, recorded: dict) -> str:
             continue
         words += [f"--{name.replace('_', '-')}", *map(str, value if isinstance(value, list) else [value])]
     return " ".join(words)
-
-
-def epoch_seconds() -> keras.callbacks.Callback:
-    """A callback that adds each epoch's wall-clock seconds to the logs, so history.json records them."""
-    import keras
-
-    class EpochSeconds(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs["seconds"] = time.perf_counter() - self.started
-
-    return EpochSeconds()
 
 
 def one_cycle(peak: float, epochs: int):
@@ -183,11 +172,12 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
     return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
 
 
-def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
-    """One network of this preset trained from scratch -> (model, per-epoch history, seconds training)."""
+def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, dict, float]:
+    """One network of this preset trained from scratch -> (model, per-epoch history, step records, seconds training)."""
     import keras
 
     from mnist_core.augment import AugmentedBatches, redraw_all
+    from mnist_core.training_log import TrainingRecorder
 
     x_train, y_train, x_val, y_val = data
     keras.utils.set_random_seed(seed)
@@ -198,7 +188,8 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         metrics=["accuracy"],
     )
     model.summary()
-    callbacks = [epoch_seconds()]
+    recorder = TrainingRecorder(batch_size, len(x_train))
+    callbacks = [recorder]
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
@@ -218,13 +209,15 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         verbose=args.verbose, **fit_kwargs,
     )
     seconds = time.perf_counter() - started
-    return model, {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
+    history_record = {key: [float(v) for v in values] for key, values in history.history.items()}
+    return model, history_record, recorder.steps, seconds
 
 
-def trained_member(folder: str) -> tuple[keras.Model, dict, dict]:
-    """A model folder written by this script -> (model, history, metrics), for an ensemble."""
+def trained_member(folder: str) -> tuple[keras.Model, dict, dict | None, dict]:
+    """A model folder written by this script -> (model, history, step records or None, metrics), for an ensemble."""
     folder = Path(folder)
-    return artifacts.load_keras_model(folder), artifacts.read_history(folder), artifacts.read_metrics(folder)
+    return (artifacts.load_keras_model(folder), artifacts.read_history(folder), read_steps(folder),
+            artifacts.read_metrics(folder))
 
 
 def mean_history(histories: list[dict]) -> dict:
@@ -235,17 +228,19 @@ def mean_history(histories: list[dict]) -> dict:
     return {**mean, "members": histories}
 
 
-def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, list[dict]]:
+def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, dict | None, list[dict]]:
     """An ensemble preset's networks, trained here or read from --members-from, averaged ->
-    (model, the networks' mean history, a record of each network)."""
+    (model, the networks' mean history, their mean step records (None unless every network has
+    them on one grid), a record of each network)."""
     from mnist_core.networks import build_cnn_ensemble
 
-    networks, histories, records = [], [], []
+    networks, histories, steps, records = [], [], [], []
     if args.members_from:
         for folder in args.members_from:
-            network, history, member_metrics = trained_member(folder)
+            network, history, member_steps, member_metrics = trained_member(folder)
             networks.append(network)
             histories.append(history)
+            steps.append(member_steps)
             records.append({"folder": model_folder_path(folder), "command": member_metrics.get("command"),
                             "training_seconds": member_metrics.get("training_seconds", 0.0),
                             "font_digits": member_metrics.get("font_digits", 0),
@@ -255,15 +250,17 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
         for index in range(preset.members):
             seed = args.seed + index
             print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
-            network, history, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
+            network, history, member_steps, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
             networks.append(network)
             histories.append(history)
+            steps.append(member_steps)
             records.append({"seed": seed, "training_seconds": seconds})
     x_test, y_test = test
     for record, network in zip(records, networks):
         record["test_accuracy"] = float(
             (np.asarray(network.predict(x_test, batch_size=1000, verbose=0)).argmax(axis=1) == y_test).mean())
-    return build_cnn_ensemble(networks), mean_history(histories), records
+    mean_steps_record = None if None in steps else mean_steps(steps)
+    return build_cnn_ensemble(networks), mean_history(histories), mean_steps_record, records
 
 
 def main(argv=None) -> None:
@@ -275,6 +272,7 @@ def main(argv=None) -> None:
     out = Path(args.out) if args.out else MODELS_DIR / preset.name
     if args.members_from and not preset.members:
         raise ValueError(f"--members-from needs an ensemble preset, not {preset.name!r}")
+    check_installed()
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
@@ -304,9 +302,10 @@ def main(argv=None) -> None:
     # Model and training: one network, or an ensemble of networks trained apart, averaged.
     members_record = []
     if not preset.members:
-        model, history_record, training_seconds = train_network(preset, args, epochs, batch_size, args.seed, data)
+        model, history_record, steps_record, training_seconds = train_network(
+            preset, args, epochs, batch_size, args.seed, data)
     else:
-        model, history_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
+        model, history_record, steps_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
         training_seconds = sum(member["training_seconds"] for member in members_record)
         epochs = len(history_record["loss"])
         for member in members_record:  # members trained here saw this run's font digits
@@ -360,6 +359,9 @@ def main(argv=None) -> None:
             # "Training digits it resembles" in the app: the index is made for this very model.keras.
             build_index(folder, images, labels, command=metrics["command"])
         artifacts.write_json(folder / "history.json", history_record)
+        if steps_record:
+            write_steps(folder, steps_record)
+        write_event_logs(folder, history_record, steps_record)
         artifacts.write_json(folder / "metrics.json", metrics)
         artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)
         np.savez_compressed(
