@@ -54,4 +54,7 @@ def write_event_logs(folder: Path, history: dict, steps: dict | None) -> Path:
             writer.add_event(event_pb2.Event(wall_time=began + seconds, step=int(step),
                                              summary=summary_pb2.Summary(value=values)))
         writer.close()
+        # The writer names its file after this machine and process; a shipped folder names neither.
+        (written,) = (logs / run).glob("events.out.tfevents.*")
+        written.rename(written.with_name(f"events.out.tfevents.{int(began)}.{run}"))
     return logs
