@@ -31,7 +31,7 @@ def choose_smoothing(page, label: str) -> None:
 
 
 def filter_models(page, pattern: str) -> None:
-    box = page.get_by_label("Filter models")
+    box = page.get_by_role("textbox", name="Filter models")
     box.fill(pattern)
     box.press("Enter")
 
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         browser = launch_chromium(playwright)
         try:
             page = open_explorer(browser, server.url)
-            shown = page.locator('[data-testid="stButtonGroup"] button[kind*="pills"]').count()
+            shown = page.locator('button[data-variant="pills"][aria-pressed="true"]').count()
             for _ in range(args.rounds):
                 for label in AXES:
                     page.get_by_role("radio", name=label, exact=True).click()

@@ -1,32 +1,36 @@
-"""The curves explorer's charts: Vega-Lite specs built with Altair, each with its own table of points,
-cached per choice of models, axis, smoothing and scales.
+"""The curves explorer's charts: Vega-Lite specs built with Altair, each with its own table of points.
 
-A spec holds no data: the page hands each chart its table apart (st.vega_lite_chart(table, spec)),
-so that a change of smoothing or of models, which changes only the tables, lets the browser update
-the charts it has instead of building them anew. The colours are fixed per model name for the same
-reason, and so that a model keeps its colour whatever else is shown.
+A spec holds no data and does not depend on the axis, the smoothing or the models shown: every
+table has its x in one column, "x", and its hover text ready made. The page hands each chart its
+table apart (st.vega_lite_chart(table, spec)), so that switching axis, smoothing or models changes
+only the tables and the browser updates the charts it has instead of building them anew (seconds
+with thousands of step records). The colours are fixed per model name for the same reason, and so
+that a model keeps its colour whatever else is shown. Specs and tables are cached apart.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core.curves import X_AXES, TrainingRecords, csv_bytes, read_records, shown_points
+from mnist_core.curves import X_AXES, TrainingRecords, csv_bytes, read_records, shown_points, thinned
 
 X_TITLES = {"epoch": "epoch", "step": "step (batches)", "time": "minutes since training began"}
-X_FORMATS = {"epoch": ".2f", "step": ",.0f", "minutes": ".1f"}
 METRIC_TITLES = {"accuracy": "Accuracy", "loss": "Loss"}
 GAP_TITLES = {
     "accuracy": "Accuracy gap: training − validation",
     "loss": "Loss gap: validation − training",
 }
 SPLIT_DASHES = {"training": [1, 0], "validation": [5, 3]}
+FINETUNE_START = "fine-tuning begins"  # a table row of this split is a rule, not a point
 # Vega's "tableau10" scheme, spelt out: the page's one legend (training_page.py) draws the same colours.
 COLORS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
 MAIN_HEIGHT, SMALL_HEIGHT = 280, 120
+HOVER_POINTS = 150  # per curve at most, spread evenly: a hover cell for each of thousands costs the browser
 
 
 @dataclass(frozen=True)
@@ -70,34 +74,87 @@ def explorer_csv(folders: tuple[tuple[str, str], ...], x_axis: str, smoothing: s
     return csv_bytes(explorer_points(folders, x_axis, smoothing, strength))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def explorer_charts(choice: ChartChoice) -> dict[str, tuple[dict, pd.DataFrame]]:
     """name -> (Vega-Lite spec, its table) of the charts: "accuracy", "loss", their gaps
     ("accuracy gap", "loss gap") and "learning rate" (absent when no model shown records one).
-    Together the tables hold every row of explorer_points, each once."""
-    points = explorer_points(choice.folders, choice.x_axis, choice.smoothing, choice.strength)
-    models, _ = chosen_records(choice.folders)
-    x_column = X_AXES[choice.x_axis]
-    starts = [start for records in models if (start := records.finetune_start()) and pd.notna(start[x_column])]
-    charts = {}
-    for metric, title in METRIC_TITLES.items():
-        curves = points[(points.metric == metric) & (points.split != "gap")]
-        charts[metric] = (curve_spec(choice, title, starts), curves)
-        gaps = points[(points.metric == metric) & (points.split == "gap")]
-        charts[f"{metric} gap"] = (gap_spec(choice, GAP_TITLES[metric]), gaps)
-    rates = points[points.metric == "learning_rate"]
+    Together the tables hold every row of explorer_points, each once (same index), and the rules
+    of fine-tuned models (split FINETUNE_START)."""
+    tables = explorer_tables(choice.folders, choice.x_axis, choice.smoothing, choice.strength)
+    specs = explorer_specs(choice.palette, choice.log_y, choice.log_x)
+    return {name: (specs[name], table) for name, table in tables.items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def explorer_tables(folders: tuple[tuple[str, str], ...], x_axis: str, smoothing: str,
+                    strength: float) -> dict[str, pd.DataFrame]:
+    """Each chart's table: model, split, x (the axis's column), value (raw), line (smoothed, else
+    raw), best_validation, hover (whether the point gets a hover cell) and tip (its hover text)."""
+    points = explorer_points(folders, x_axis, smoothing, strength)
+    models, _ = chosen_records(folders)
+    column = X_AXES[x_axis]
+    hover = hover_points(points)
+    # line: what is drawn in full, the smoothed value where there is one, else the raw value (computed
+    # here: Streamlit's Vega evaluates each expression of a spec per point, in an interpreter).
+    table = points[["model", "metric", "split", "value", "best_validation"]].assign(
+        x=points[column], line=points.smoothed.fillna(points.value), hover=hover, tip=hover_texts(points, hover))
+    starts = pd.DataFrame([{"model": start["model"], "split": FINETUNE_START, "x": start[column], "hover": False,
+                            "best_validation": False}
+                           for records in models if (start := records.finetune_start()) and pd.notna(start[column])],
+                          columns=["model", "split", "x", "hover", "best_validation"])
+    tables = {}
+    for metric in METRIC_TITLES:
+        curves = table[(table.metric == metric) & (table.split != "gap")]
+        if len(starts):  # indexed below 0: rules, not points
+            curves = pd.concat([curves, starts.set_index(-1 - np.arange(len(starts)))])
+        tables[metric] = curves.drop(columns="metric")
+        tables[f"{metric} gap"] = table[(table.metric == metric) & (table.split == "gap")].drop(columns="metric")
+    rates = table[table.metric == "learning_rate"]
     if len(rates):
-        charts["learning rate"] = (learning_rate_spec(choice), rates)
-    return charts
+        tables["learning rate"] = rates.drop(columns="metric")
+    return tables
 
 
-def x_encoding(choice: ChartChoice):
+def hover_points(points: pd.DataFrame) -> np.ndarray:
+    """bool (N,): at most HOVER_POINTS per curve, evenly spread, its last always among them."""
+    kept = np.zeros(len(points), bool)
+    for rows in points.groupby(["model", "metric", "split"], sort=False).indices.values():
+        kept[rows] = thinned(len(rows), HOVER_POINTS)
+    return kept
+
+
+def hover_texts(points: pd.DataFrame, hover: np.ndarray) -> list[str]:
+    """The hover points' text (the others' empty): where each is on every axis it has, its raw and
+    smoothed values."""
+    texts = [""] * len(points)
+    columns = points[["epoch", "step", "minutes", "value", "smoothed"]].to_numpy(dtype=float)
+    for index in np.flatnonzero(hover):
+        epoch, step, minutes, value, smoothed = columns[index]
+        where = [f"epoch {epoch:.2f}".rstrip("0").rstrip(".")]
+        if not math.isnan(step):
+            where.append(f"step {step:,.0f}")
+        if not math.isnan(minutes):
+            where.append(f"{minutes:.1f} min")
+        figures = f"{value:.4g}" if math.isnan(smoothed) else f"{value:.4g} raw, {smoothed:.4g} smoothed"
+        texts[index] = f"{' · '.join(where)}: {figures}"
+    return texts
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def explorer_specs(palette: tuple[str, ...], log_y: bool, log_x: bool) -> dict[str, dict]:
+    """Each chart's Vega-Lite spec, for these scales: the same whatever the axis, smoothing or models."""
+    specs = {}
+    for metric, title in METRIC_TITLES.items():
+        specs[metric] = curve_spec(palette, title, log_y, log_x)
+        specs[f"{metric} gap"] = gap_spec(palette, GAP_TITLES[metric], log_x)
+    specs["learning rate"] = learning_rate_spec(palette, log_y, log_x)
+    return specs
+
+
+def x_encoding(log_x: bool):
+    """x: the table's "x", untitled: the page names the axis once, above the charts."""
     import altair as alt
 
-    column = X_AXES[choice.x_axis]
-    scale = alt.Scale(type="log" if choice.log_x else "linear", zero=False, nice=False)
-    axis = alt.Axis(tickMinStep=1) if choice.x_axis == "epoch" else alt.Axis()
-    return alt.X(f"{column}:Q", title=X_TITLES[choice.x_axis], scale=scale, axis=axis)
+    return alt.X("x:Q", title=None, scale=alt.Scale(type="log" if log_x else "linear", zero=False, nice=False))
 
 
 def model_color(palette: tuple[str, ...], name: str) -> str:
@@ -105,51 +162,48 @@ def model_color(palette: tuple[str, ...], name: str) -> str:
     return COLORS[palette.index(name) % len(COLORS)]
 
 
-def color_encoding(choice: ChartChoice):
+def color_encoding(palette: tuple[str, ...]):
     """Colour by model, fixed per name; no legend in the charts (the page draws one for all)."""
     import altair as alt
 
-    colors = [model_color(choice.palette, name) for name in choice.palette]
-    return alt.Color("model:N", scale=alt.Scale(domain=list(choice.palette), range=colors), legend=None)
+    colors = [model_color(palette, name) for name in palette]
+    return alt.Color("model:N", scale=alt.Scale(domain=list(palette), range=colors), legend=None)
 
 
-def tooltip(choice: ChartChoice, *values: tuple[str, str]) -> list:
-    """Hover text: the model, the split, the point's epoch and its place on the axis shown, and these
-    (field, title) values."""
+def tooltip(title: str) -> list:
+    """Hover text: the model, the split, and the point's place and values (the table's tip)."""
     import altair as alt
 
-    columns = dict.fromkeys(["epoch", X_AXES[choice.x_axis]])
-    places = [alt.Tooltip(f"{column}:Q", title=column, format=X_FORMATS[column]) for column in columns]
-    return ["model:N", "split:N", *places, *(alt.Tooltip(f"{field}:Q", title=title, format=".4~g") for field, title in values)]
+    return ["model:N", "split:N", alt.Tooltip("tip:N", title=title)]
 
 
 def finished(chart, height: int) -> dict:
-    """The layered chart's Vega-Lite spec, drawing the table the page hands it: Altair names a dataset
-    for every layer ("empty" where it has none), and the browser would put the table into the only
-    named one; so the layers without data are left to draw the table, and the others hold theirs inline."""
+    """The layered chart's Vega-Lite spec, drawing the table the page hands it: Altair gives every
+    layer without data a dataset of its own ("empty"), and the browser would put the table there."""
     import altair as alt
 
     spec = chart.properties(height=height, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")).to_dict()
-    datasets = spec.pop("datasets", {})
+    del spec["datasets"]
     for layer in spec["layer"]:
-        name = layer.pop("data")["name"]
-        if name != "empty":
-            layer["data"] = {"values": datasets[name]}
+        del layer["data"]
+    # Drawn on a canvas, not in SVG: thousands of step records (and a hover cell for each point) as
+    # SVG elements made every switch of axis take seconds in Chromium.
+    spec["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
     return spec
 
 
-def curve_spec(choice: ChartChoice, title: str, starts: list[dict]) -> dict:
+def curve_spec(palette: tuple[str, ...], title: str, log_y: bool, log_x: bool) -> dict:
     """Training (solid) and validation (dashed, a dot per epoch) curves by model; the raw values faint
     behind the smoothed ones; each model's best validation epoch a diamond; a dotted rule where a
     fine-tuned model's fine-tuning began. Hovering shows the nearest point's values."""
     import altair as alt
 
-    x, color = x_encoding(choice), color_encoding(choice)
-    y_scale = alt.Scale(type="log" if choice.log_y else "linear", zero=False)
+    x, color = x_encoding(log_x), color_encoding(palette)
+    y_scale = alt.Scale(type="log" if log_y else "linear", zero=False)
     dash = alt.StrokeDash("split:N", scale=alt.Scale(domain=list(SPLIT_DASHES), range=list(SPLIT_DASHES.values())),
                           legend=None)
-    # The line drawn in full: the smoothed value where there is one, else the raw value.
-    base = alt.Chart().transform_calculate(line="isValid(datum.smoothed) ? datum.smoothed : datum.value")
+    # The rows of fine-tuning rules have no values: the lines and dots skip them.
+    base = alt.Chart()
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
     raw = base.mark_line(strokeWidth=1, opacity=0.3).encode(
         x=x, y=alt.Y("value:Q", title=None, scale=y_scale), color=color, strokeDash=dash).add_params(zoom)
@@ -157,42 +211,37 @@ def curve_spec(choice: ChartChoice, title: str, starts: list[dict]) -> dict:
     epoch_dots = base.transform_filter("datum.split == 'validation'").mark_point(size=14, filled=True).encode(
         x=x, y="line:Q", color=color)
     hover = alt.selection_point(nearest=True, on="pointerover", clear="pointerout", empty=False,
-                                fields=["model", "split", X_AXES[choice.x_axis]])
-    hover_dots = base.mark_point(size=70, filled=True).encode(
-        x=x, y="line:Q", color=color, opacity=alt.condition(hover, alt.value(1), alt.value(0)),
-        tooltip=tooltip(choice, ("value", "raw"), *([("smoothed", "smoothed")] if choice.smoothing != "none" else [])),
+                                fields=["model", "split", "x"])
+    hover_dots = base.transform_filter("datum.hover").mark_point(size=70, filled=True).encode(
+        x=x, y="line:Q", color=color, opacity=alt.condition(hover, alt.value(1), alt.value(0)), tooltip=tooltip(title),
     ).add_params(hover)
     best = base.transform_filter("datum.best_validation").mark_point(
         shape="diamond", size=130, filled=True, stroke="white", strokeWidth=1, opacity=1).encode(
-        x=x, y="value:Q", color=color, tooltip=tooltip(choice, ("value", "best validation")))
-    layers = [raw, line, epoch_dots, hover_dots, best]
-    if starts:
-        column = X_AXES[choice.x_axis]
-        rule = alt.Chart(alt.InlineData(values=[{"model": s["model"], column: float(s[column])} for s in starts])).encode(
-            x=x, color=color)
-        layers += [rule.mark_rule(strokeDash=[2, 2]),
-                   rule.mark_text(text="fine-tuning begins", align="left", dx=3, baseline="top", y=0, fontSize=10)]
-    return finished(alt.layer(*layers, title=title), MAIN_HEIGHT)
+        x=x, y="value:Q", color=color, tooltip=tooltip(f"best validation {title.lower()}"))
+    rule = alt.Chart().transform_filter(f"datum.split == '{FINETUNE_START}'").encode(x=x, color=color)
+    starts = [rule.mark_rule(strokeDash=[2, 2]),
+              rule.mark_text(text=FINETUNE_START, align="left", dx=3, baseline="top", y=0, fontSize=10)]
+    return finished(alt.layer(raw, line, epoch_dots, hover_dots, best, *starts, title=title), MAIN_HEIGHT)
 
 
-def gap_spec(choice: ChartChoice, title: str) -> dict:
+def gap_spec(palette: tuple[str, ...], title: str, log_x: bool) -> dict:
     """Per epoch, by model: how much better the model does on its training batches than on validation."""
     import altair as alt
 
-    x, color = x_encoding(choice), color_encoding(choice)
+    x, color = x_encoding(log_x), color_encoding(palette)
     line = alt.Chart().mark_line(strokeWidth=1.5, point=alt.OverlayMarkDef(size=14)).encode(
-        x=x, y=alt.Y("value:Q", title=None), color=color, tooltip=tooltip(choice, ("value", "gap")))
+        x=x, y=alt.Y("value:Q", title=None), color=color, tooltip=tooltip("gap"))
     zero = alt.Chart().mark_rule(color="gray", strokeWidth=1).encode(y=alt.datum(0))
     return finished(alt.layer(zero, line, title=title), SMALL_HEIGHT)
 
 
-def learning_rate_spec(choice: ChartChoice) -> dict:
+def learning_rate_spec(palette: tuple[str, ...], log_y: bool, log_x: bool) -> dict:
     """The optimizer's learning rate by model (per step where recorded, else per epoch)."""
     import altair as alt
 
-    x, color = x_encoding(choice), color_encoding(choice)
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(type="log" if choice.log_y else "linear", zero=not choice.log_y),
+    x, color = x_encoding(log_x), color_encoding(palette)
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(type="log" if log_y else "linear", zero=not log_y),
               axis=alt.Axis(format="~e"))
     chart = alt.Chart().mark_line(strokeWidth=1.5, interpolate="step-before").encode(
-        x=x, y=y, color=color, tooltip=tooltip(choice, ("value", "learning rate")))
+        x=x, y=y, color=color, tooltip=tooltip("learning rate"))
     return finished(alt.layer(chart, title="Learning rate"), SMALL_HEIGHT)

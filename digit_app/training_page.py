@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from digit_app.curve_charts import ChartChoice, chosen_records, explorer_charts, explorer_csv, model_color
+from digit_app.curve_charts import X_TITLES, ChartChoice, chosen_records, explorer_charts, explorer_csv, model_color
 from digit_app.loaders import ensemble_size, folder_of, shipped_models, trained_on_harder_digits
 from mnist_core.curves import matching_models
 from mnist_core.smoothing import METHODS
@@ -96,12 +96,12 @@ def choices_ui() -> ChartChoice:
 
 
 def legend_html(choice: ChartChoice) -> str:
-    """One legend for every chart: each model shown in its colour, and how the lines are drawn."""
+    """One legend for every chart: each model shown in its colour, how the lines are drawn, and what x is."""
     swatches = "".join(
         f'<span><i style="background:{model_color(choice.palette, name)}"></i>{html.escape(name)}</span>'
         for name, _ in choice.folders)
     return (f'<div class="curves-legend">{swatches}<span class="styles">── training &nbsp; ╌╌ validation '
-            f'&nbsp; ◆ best validation epoch</span></div>')
+            f'&nbsp; ◆ best validation epoch</span><span class="axis">x: {X_TITLES[choice.x_axis]}</span></div>')
 
 
 def notes_ui(choice: ChartChoice, without_steps: list[str]) -> None:

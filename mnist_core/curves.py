@@ -24,6 +24,9 @@ X_AXES = {"epoch": "epoch", "step": "step", "time": "minutes"}  # axis -> its co
 METRICS = ("accuracy", "loss")
 SMOOTHED_METRICS = METRICS  # the learning rate and the gaps are drawn as they are
 COLUMNS = ["model", "metric", "split", "epoch", "step", "minutes", "value", "smoothed", "best_validation"]
+# A curve drawn in the browser: at most this many points (a model's steps.json holds ~850), evenly
+# spaced, smoothed before thinning; 700 px of chart show no more, and each point costs the browser.
+MAX_POINTS_PER_CURVE = 300
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,9 @@ def frame_of(model: str, metric: str, split: str, x: dict, values) -> pd.DataFra
 
 def shown_points(models: list[TrainingRecords], x_axis: str, method: str, strength: float) -> pd.DataFrame:
     """Every point the explorer draws for these models on this axis, smoothed by `method` at `strength`
-    (mnist_core/smoothing.py) -> COLUMNS: smoothed is NaN where nothing is smoothed (method "none",
-    the learning rate, the gaps); best_validation marks each model's best validation accuracy
-    (highest) and loss (lowest), its first epoch when tied."""
+    (mnist_core/smoothing.py), then each curve thinned to MAX_POINTS_PER_CURVE -> COLUMNS: smoothed
+    is NaN where nothing is smoothed (method "none", the learning rate, the gaps); best_validation
+    marks each model's best validation accuracy (highest) and loss (lowest), its first epoch when tied."""
     if x_axis not in X_AXES:
         raise ValueError(f"unknown x axis {x_axis!r}; choose one of {', '.join(X_AXES)}")
     if not models:
@@ -112,13 +115,21 @@ def shown_points(models: list[TrainingRecords], x_axis: str, method: str, streng
     points = pd.concat([model_points(records, x_axis) for records in models], ignore_index=True)
     points["smoothed"] = np.nan
     points["best_validation"] = False
+    kept = np.ones(len(points), bool)
     for (_, metric, split), series in points.groupby(["model", "metric", "split"], sort=False):
         if method != "none" and metric in SMOOTHED_METRICS and split != "gap":
             points.loc[series.index, "smoothed"] = smooth(series["value"].to_numpy(), method, strength)
         if split == "validation" and series["value"].notna().any():
             best = series["value"].idxmax() if metric == "accuracy" else series["value"].idxmin()
             points.loc[best, "best_validation"] = True
-    return points[COLUMNS]
+        kept[series.index] = thinned(len(series), MAX_POINTS_PER_CURVE)
+    return points.loc[kept, COLUMNS].reset_index(drop=True)
+
+
+def thinned(length: int, most: int) -> np.ndarray:
+    """bool (length,): every k-th point, k the smallest that keeps at most `most`, and the last one."""
+    position = np.arange(length)
+    return (position % -(-length // most) == 0) | (position == length - 1)
 
 
 def matching_models(names: list[str], pattern: str) -> list[str]:

@@ -398,7 +398,7 @@ def test_the_training_page_switches_axes_and_smoothing_and_downloads_every_point
         page.goto(app_url + "/training", timeout=PAGE_TIMEOUT * 1000)
         wait_for_app_idle(page, PAGE_TIMEOUT)
         # Accuracy, loss, their gaps and the learning rate, drawn.
-        expect(page.locator('[data-testid="stVegaLiteChart"] svg.marks')).to_have_count(5)
+        expect(page.locator('[data-testid="stVegaLiteChart"] canvas.marks')).to_have_count(5)
         screenshot(page, shots_dir / "16-training-by-epoch.png")
 
         page.get_by_role("radio", name="Step", exact=True).click()

@@ -10,7 +10,7 @@ import pytest
 
 from digit_app.curve_charts import ChartChoice, explorer_charts, explorer_csv
 from mnist_core.config import MODELS_DIR
-from mnist_core.curves import read_records
+from mnist_core.curves import X_AXES, read_records
 from mnist_core.smoothing import debiased_ema, moving_average
 
 
@@ -39,13 +39,16 @@ SHIPPED = tuple(sorted((path.name, str(path)) for path in MODELS_DIR.iterdir() i
 def test_the_csv_holds_every_point_the_charts_draw(x_axis, smoothing, strength):
     choice = ChartChoice(SHIPPED, tuple(name for name, _ in SHIPPED), x_axis, smoothing, strength)
     # The charts' tables are slices of one table of points: together, each of its rows once.
-    drawn = pd.concat([table for _, table in explorer_charts(choice).values()]).sort_index()
+    charts = explorer_charts(choice)
+    drawn = pd.concat([table.assign(chart=name) for name, (_, table) in charts.items()]).sort_index()
     csv = pd.read_csv(io.BytesIO(explorer_csv(SHIPPED, x_axis, smoothing, strength)))
     assert drawn.index.tolist() == list(range(len(csv)))
-    for column in ("model", "metric", "split", "best_validation"):
+    for column in ("model", "split", "best_validation"):
         assert csv[column].tolist() == drawn[column].tolist()
-    for column in ("epoch", "step", "minutes", "value", "smoothed"):  # NaN where a point has none
-        np.testing.assert_allclose(csv[column], drawn[column].astype(float), rtol=1e-6)
+    assert (csv.metric.str.replace("_", " ") + np.where(csv.split == "gap", " gap", "")).tolist() == drawn.chart.tolist()
+    np.testing.assert_allclose(csv[X_AXES[x_axis]], drawn.x, rtol=1e-6)
+    np.testing.assert_allclose(csv.value, drawn.value, rtol=1e-6)
+    np.testing.assert_allclose(csv.smoothed.fillna(csv.value), drawn.line, rtol=1e-6)  # the line drawn in full
 
     records = [read_records(folder) for _, folder in SHIPPED]
     for model in records:
@@ -58,8 +61,12 @@ def test_the_csv_holds_every_point_the_charts_draw(x_axis, smoothing, strength):
         best = validation[validation.best_validation]
         assert best.epoch.tolist() == [1 + int(np.argmax(model.history["val_accuracy"]))]
         training = rows[(rows.metric == "loss") & (rows.split == "training")]
-        per_step = x_axis != "epoch" and model.steps is not None
-        assert training.value.tolist() == pytest.approx(model.steps["loss"] if per_step else model.history["loss"])
+        if x_axis != "epoch" and model.steps is not None:  # ~850 step records, every 3rd drawn, and the last
+            recorded = dict(zip(model.steps["step"], model.steps["loss"]))
+            assert len(training) <= 300 and training.step.iloc[-1] == model.steps["step"][-1]
+            assert training.value.tolist() == pytest.approx([recorded[step] for step in training.step])
+        else:
+            assert training.value.tolist() == pytest.approx(model.history["loss"])
         assert training.smoothed.isna().all() == (smoothing == "none")
     assert any(model.steps for model in records), "no shipped model has step records to draw"
 
@@ -76,11 +83,10 @@ def test_a_fine_tuned_model_shows_its_bases_epochs_and_where_fine_tuning_began(t
     write_json(folder / "history.json", continued_history(base, tuned))
     models = (("cnn-finetuned", str(folder)),)
     base_minutes = sum(base["seconds"]) / 60
-    for x_axis, column, start in (("epoch", "epoch", len(base["loss"])), ("time", "minutes", base_minutes)):
-        charts = explorer_charts(ChartChoice(models, ("cnn-finetuned",), x_axis))
-        spec, table = charts["accuracy"]
-        rules = [layer["data"]["values"] for layer in spec["layer"] if "data" in layer]
-        assert rules and all(values == [{"model": "cnn-finetuned", column: pytest.approx(start)}] for values in rules)
+    for x_axis, start in (("epoch", len(base["loss"])), ("time", base_minutes)):
+        _, table = explorer_charts(ChartChoice(models, ("cnn-finetuned",), x_axis))["accuracy"]
+        (rule,) = table[table.split == "fine-tuning begins"].itertuples()
+        assert (rule.model, rule.x) == ("cnn-finetuned", pytest.approx(start))
         validation = table[table.split == "validation"]
         assert len(validation) == len(base["loss"]) + 2  # the base's epochs, then the fine-tune's
-        assert validation[column].iloc[-1] == pytest.approx(len(base["loss"]) + 2 if x_axis == "epoch" else base_minutes + 2)
+        assert validation.x.iloc[-1] == pytest.approx(len(base["loss"]) + 2 if x_axis == "epoch" else base_minutes + 2)
