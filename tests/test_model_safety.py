@@ -68,7 +68,7 @@ HOSTILE_MODELS = {
     "linked": (lambda folder: write_model(folder, edit_weights=linked_kernel("/etc/passwd")), "a link to somewhere else"),
     "wrong-shape": (
         lambda folder: write_model(folder, edit_weights=reshaped_kernel((784, 9))),
-        "layer dense (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
+        "layer dense_1 (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
     ),
 }
 
