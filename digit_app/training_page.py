@@ -73,6 +73,8 @@ def choices_ui() -> ChartChoice:
         help="The raw curve stays drawn, faint, behind the smoothed one. The exponential average is "
              "bias-corrected: it starts at the first value, not at 0.")
     matching = matching_models(names, pattern)
+    if not matching:
+        st.caption(f"No model's name matches “{pattern}”: models are {', '.join(names)}.")
     # A new filter is a new widget: every model it matches starts chosen.
     chosen = st.pills("Models", matching, selection_mode="multi", default=matching, key=f"models:{pattern}")
     axis_column, strength_column = st.columns(2, gap="medium")
