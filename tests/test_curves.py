@@ -73,20 +73,32 @@ def test_the_csv_holds_every_point_the_charts_draw(x_axis, smoothing, strength):
 
 def test_a_fine_tuned_model_shows_its_bases_epochs_and_where_fine_tuning_began(tmp_path):
     from mnist_core.artifacts import write_json
-    from mnist_core.finetune import continued_history
+    from mnist_core.finetune import continued_history, continued_steps
+    from mnist_core.step_records import StepLog, write_steps
 
-    base = read_records(MODELS_DIR / "cnn").history
+    base = read_records(MODELS_DIR / "linear")  # its steps.json too
     tuned = {"loss": [0.2, 0.1], "accuracy": [0.9, 0.95], "val_loss": [0.03, 0.02], "val_accuracy": [0.99, 0.995],
              "held_out_accuracy": [0.8, 0.9], "learning_rate": [3e-4, 1e-4], "seconds": [60.0, 60.0]}
-    folder = tmp_path / "cnn-finetuned"
+    tuned_log = StepLog(steps_per_epoch=30)  # as mnist_core.finetune records its batches of 96
+    for step in range(60):
+        tuned_log.add_batch(0.2 * 96, 0.9 * 96, 96, 3e-4, 2.0 * (step + 1))
+        if step % 30 == 29:
+            tuned_log.end_epoch()
+    folder = tmp_path / "linear-finetuned"
     folder.mkdir()
-    write_json(folder / "history.json", continued_history(base, tuned))
-    models = (("cnn-finetuned", str(folder)),)
-    base_minutes = sum(base["seconds"]) / 60
-    for x_axis, start in (("epoch", len(base["loss"])), ("time", base_minutes)):
-        _, table = explorer_charts(ChartChoice(models, ("cnn-finetuned",), x_axis))["accuracy"]
+    write_json(folder / "history.json", continued_history(base.history, tuned))
+    write_steps(folder, continued_steps(base.history, base.steps, tuned_log.finish()))
+    models = (("linear-finetuned", str(folder)),)
+    epochs, last_step = base.epochs, base.steps["epoch_end_step"][-1]
+    base_minutes = sum(base.history["seconds"]) / 60
+    # Where fine-tuning began, and where its last epoch ends, on each axis.
+    for x_axis, start, end in (("epoch", epochs, epochs + 2), ("step", last_step, last_step + 60),
+                               ("time", base_minutes, base_minutes + 2)):
+        _, table = explorer_charts(ChartChoice(models, ("linear-finetuned",), x_axis))["accuracy"]
         (rule,) = table[table.split == "fine-tuning begins"].itertuples()
-        assert (rule.model, rule.x) == ("cnn-finetuned", pytest.approx(start))
+        assert (rule.model, rule.x) == ("linear-finetuned", pytest.approx(start))
         validation = table[table.split == "validation"]
-        assert len(validation) == len(base["loss"]) + 2  # the base's epochs, then the fine-tune's
-        assert validation.x.iloc[-1] == pytest.approx(len(base["loss"]) + 2 if x_axis == "epoch" else base_minutes + 2)
+        assert len(validation) == epochs + 2  # the base's epochs, then the fine-tune's
+        assert validation.x.iloc[-1] == pytest.approx(end)
+        training = table[table.split == "training"]
+        assert training.x.iloc[-1] == pytest.approx(end, rel=1e-3)  # its last step record, at the last batch
