@@ -30,7 +30,7 @@ FINETUNE_START = "fine-tuning begins"  # a table row of this split is a rule, no
 # Vega's "tableau10" scheme, spelt out: the page's one legend (training_page.py) draws the same colours.
 COLORS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
 MAIN_HEIGHT, SMALL_HEIGHT = 280, 120
-HOVER_POINTS = 150  # per curve at most, spread evenly: a hover cell for each of thousands costs the browser
+HOVER_POINTS = 100  # per curve at most, spread evenly: a hover cell for each of thousands costs the browser
 
 
 @dataclass(frozen=True)

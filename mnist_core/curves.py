@@ -26,7 +26,7 @@ SMOOTHED_METRICS = METRICS  # the learning rate and the gaps are drawn as they a
 COLUMNS = ["model", "metric", "split", "epoch", "step", "minutes", "value", "smoothed", "best_validation"]
 # A curve drawn in the browser: at most this many points (a model's steps.json holds ~850), evenly
 # spaced, smoothed before thinning; 700 px of chart show no more, and each point costs the browser.
-MAX_POINTS_PER_CURVE = 300
+MAX_POINTS_PER_CURVE = 200
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from digit_app.curve_charts import ChartChoice, explorer_charts, explorer_csv
 from mnist_core.config import MODELS_DIR
-from mnist_core.curves import X_AXES, read_records
+from mnist_core.curves import MAX_POINTS_PER_CURVE, X_AXES, read_records
 from mnist_core.smoothing import debiased_ema, moving_average
 
 
@@ -61,9 +61,9 @@ def test_the_csv_holds_every_point_the_charts_draw(x_axis, smoothing, strength):
         best = validation[validation.best_validation]
         assert best.epoch.tolist() == [1 + int(np.argmax(model.history["val_accuracy"]))]
         training = rows[(rows.metric == "loss") & (rows.split == "training")]
-        if x_axis != "epoch" and model.steps is not None:  # ~850 step records, every 3rd drawn, and the last
+        if x_axis != "epoch" and model.steps is not None:  # ~850 step records, every 5th drawn, and the last
             recorded = dict(zip(model.steps["step"], model.steps["loss"]))
-            assert len(training) <= 300 and training.step.iloc[-1] == model.steps["step"][-1]
+            assert len(training) <= MAX_POINTS_PER_CURVE and training.step.iloc[-1] == model.steps["step"][-1]
             assert training.value.tolist() == pytest.approx([recorded[step] for step in training.step])
         else:
             assert training.value.tolist() == pytest.approx(model.history["loss"])
