@@ -10,6 +10,7 @@ import streamlit as st
 
 from digit_app.draw_page import draw_page
 from digit_app.style import page_style_ui
+from digit_app.training_page import training_page_entry
 from digit_app.wall_page import wall_page
 from digit_app.workarounds import apply_workarounds
 
@@ -20,6 +21,7 @@ def main() -> None:
     page_style_ui()
     pages = [
         st.Page(draw_page, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+        training_page_entry(),
         st.Page(wall_page, title="Wall", icon=":material/co_present:", url_path="wall"),
     ]
     st.navigation(pages).run()

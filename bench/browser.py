@@ -239,3 +239,45 @@ def wait_for_metric_value(page: Page, label: str, expected: str, timeout: float 
                 return text
         page.wait_for_timeout(10)
     raise TimeoutError(f"metric {label!r} did not show {expected!r} within {timeout:.0f} s (last value {text!r})")
+
+
+# Installed before a page loads (`watch_page_work`): the last moment the page did visible work, in
+# performance.now() ms: a DOM change, a canvas cleared for a redraw (Vega's canvas renderer clears
+# before every repaint, and a chart whose data alone changed repaints without touching the DOM), or
+# the end of a long task; and the moment of the last pointer press or key press.
+PAGE_WORK_WATCH = """
+(() => {
+  const watch = window.__pageWork = {last: 0, input: 0};
+  const worked = () => { watch.last = performance.now(); };
+  const clear = CanvasRenderingContext2D.prototype.clearRect;
+  CanvasRenderingContext2D.prototype.clearRect = function (...args) { worked(); return clear.apply(this, args); };
+  for (const type of ["pointerdown", "keydown"]) {
+    addEventListener(type, () => { watch.input = performance.now(); }, true);
+  }
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) watch.last = Math.max(watch.last, entry.startTime + entry.duration);
+  }).observe({type: "longtask"});
+  addEventListener("DOMContentLoaded", () => new MutationObserver(worked).observe(
+    document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true}));
+})();
+"""
+
+
+def watch_page_work(page: Page) -> None:
+    """Track the page's visible work from its next load on (see `seconds_until_settled`)."""
+    page.add_init_script(PAGE_WORK_WATCH)
+
+
+def seconds_until_settled(page: Page, quiet_seconds: float = 0.5, timeout: float = 30.0) -> float:
+    """After an input (a click, a key), wait until the page has done no visible work for quiet_seconds;
+    return the seconds from the input's press to the end of the last work it caused (a re-run of the
+    script, the elements it changed, the charts redrawn). Needs `watch_page_work` before the load."""
+    deadline = time.monotonic() + timeout
+    while True:
+        quiet, elapsed = page.evaluate(
+            "() => [performance.now() - window.__pageWork.last, window.__pageWork.last - window.__pageWork.input]")
+        if quiet >= quiet_seconds * 1000 and elapsed > 0:
+            return elapsed / 1000
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page kept working (or never reacted) for {timeout:.0f} s after the input")
+        page.wait_for_timeout(50)

@@ -57,3 +57,13 @@ def metrics_or_nothing(name: str) -> dict:
         return load_metrics(folder_of(name))
     except (FileNotFoundError, ValueError):
         return {}
+
+
+def trained_on_harder_digits(name: str) -> bool:
+    """Whether this model trained on augmented, redrawn digits (its metrics.json says so)."""
+    return bool(metrics_or_nothing(name).get("redrawn_share"))
+
+
+def ensemble_size(name: str) -> int:
+    """How many networks this model averages (0 for a single network), from its metrics.json."""
+    return len(metrics_or_nothing(name).get("members") or [])

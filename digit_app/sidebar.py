@@ -5,8 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from digit_app.charts import confusion_matrix_spec, training_curves_specs
-from digit_app.loaders import folder_of, load_metrics, load_mistakes, metrics_or_nothing, shipped_models
+from digit_app.loaders import (
+    ensemble_size,
+    folder_of,
+    load_metrics,
+    load_mistakes,
+    shipped_models,
+    trained_on_harder_digits,
+)
 from digit_app.store import drawings_store
+from digit_app.training_page import training_page_entry
 from digit_app.tuning_view import tuning_dialog
 from mnist_core import display
 from mnist_core.config import DEFAULT_MODEL
@@ -62,18 +70,9 @@ def sidebar_tabs_ui(name: str) -> None:
                 model_details_ui(name)
 
 
-def trained_on_harder_digits(name: str) -> bool:
-    """Whether this model trained on augmented, redrawn digits (its metrics.json says so)."""
-    return bool(metrics_or_nothing(name).get("redrawn_share"))
-
-
-def ensemble_size(name: str) -> int:
-    """How many networks this model averages (0 for a single network), from its metrics.json."""
-    return len(metrics_or_nothing(name).get("members") or [])
-
-
 def training_curves_ui(current: str) -> None:
     """Per-epoch accuracy and loss, training vs validation, for one or several models."""
+    st.page_link(training_page_entry(), label="Explore them: steps, time, smoothing, every model")
     chosen = st.multiselect("Compare models", shipped_models(), default=[current])
     specs, problems = training_curves_specs(tuple((name, folder_of(name)) for name in chosen))
     for problem in problems:

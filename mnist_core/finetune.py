@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from mnist_core.augment import augment_batch
 from mnist_core.config import NUM_CLASSES
+from mnist_core.step_records import COLUMNS, StepLog, rounded
 
 HELD_OUT_SHARE = 0.15  # of the new drawings, kept aside to judge the fine-tune
 MIN_HELD_OUT = 4
@@ -110,14 +111,15 @@ def fine_tune(
     held_out: tuple[np.ndarray, np.ndarray],
     settings: Settings,
     progress: Progress | None = None,
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], dict]:
     """Fine-tune model in place.
 
     new, replay, validation, held_out: float32 (N, 28, 28, 1) images in [0, 1] and uint8 (N,) labels:
     the drawings to learn from, MNIST training digits to replay, MNIST's validation digits and the
     held-out drawings (both only judged). Returns the per-epoch history, as train.py's keys
     (loss and accuracy on the batches learnt, val_ on MNIST's validation digits) plus
-    held_out_accuracy, learning_rate and seconds.
+    held_out_accuracy, learning_rate and seconds; and the step records (steps.json's content,
+    mnist_core/step_records.py).
     """
     keras.utils.set_random_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
@@ -158,6 +160,7 @@ def fine_tune(
         "loss", "accuracy", "val_loss", "val_accuracy", "held_out_accuracy", "learning_rate", "seconds")}
     started = time.perf_counter()
     step = 0
+    step_log = StepLog(steps_per_epoch)
     for epoch in range(settings.epochs):
         epoch_started = time.perf_counter()
         losses, rights = [], []
@@ -180,6 +183,8 @@ def fine_tune(
             loss, right = train_step(tf.constant(images), tf.constant(labels), [tf.constant(t) for t in targets])
             losses.append(float(loss))
             rights.append(float(right))
+            step_log.add_batch(losses[-1] * len(labels), rights[-1] * len(labels), len(labels),
+                               float(optimizer.learning_rate.numpy()), time.perf_counter() - started)
             step += 1
             if progress is not None:
                 progress(step, total_steps, time.perf_counter() - started)
@@ -193,7 +198,8 @@ def fine_tune(
         history["held_out_accuracy"].append(accuracy(model, *held_out))
         history["learning_rate"].append(float(optimizer.learning_rate.numpy()))
         history["seconds"].append(time.perf_counter() - epoch_started)
-    return history
+        step_log.end_epoch()
+    return history, step_log.finish()
 
 
 def blend_weights(base: list[np.ndarray], tuned: list[np.ndarray], base_share: float) -> list[np.ndarray]:
@@ -212,3 +218,19 @@ def continued_history(base: dict, tuned: dict[str, list[float]]) -> dict:
         if isinstance(base.get(key), list) and len(base[key]) == start:
             joined[key] = [float(v) for v in base[key]] + tuned[key]
     return {**joined, "finetune_start_epoch": start + 1, "finetune_held_out_accuracy": tuned["held_out_accuracy"]}
+
+
+def continued_steps(base_history: dict, base_steps: dict | None, tuned_steps: dict) -> dict | None:
+    """The base model's steps.json followed by the fine-tune's records, counted on from the base's
+    last step, epoch and second (its history's seconds, as the explorer places its epochs); None
+    when the base has no step records (trained before they were kept): then no step is known."""
+    if base_steps is None:
+        return None
+    last_step = base_steps["epoch_end_step"][-1]
+    shift = {"step": last_step, "epoch": len(base_history["loss"]), "seconds": sum(base_history.get("seconds") or [])}
+    joined = {}
+    for column in COLUMNS:
+        later = [value + shift.get(column, 0) for value in tuned_steps[column]]
+        joined[column] = base_steps[column] + (later if column == "step" else [rounded(value) for value in later])
+    ends = base_steps["epoch_end_step"] + [end + last_step for end in tuned_steps["epoch_end_step"]]
+    return {"record_every": base_steps["record_every"], "epoch_end_step": ends, **joined}

@@ -34,6 +34,7 @@ from mnist_core import artifacts
 from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL, MODEL_FILE, model_dir, models_dir
 from mnist_core.finetune_sources import read_drawings
 from mnist_core.not_digit import DETECTOR_FILE
+from mnist_core.step_records import read_steps, write_steps
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROGRESS_SECONDS = 5.0  # how often progress is printed (and recorded for the app)
@@ -176,7 +177,15 @@ def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) ->
     import train
 
     from mnist_core.data import load_mnist, to_model_input
-    from mnist_core.finetune import Settings, accuracy, continued_history, fine_tune, split_held_out, use_one_core
+    from mnist_core.finetune import (
+        Settings,
+        accuracy,
+        continued_history,
+        continued_steps,
+        fine_tune,
+        split_held_out,
+        use_one_core,
+    )
 
     if args.background:
         use_one_core()  # the other core stays the app's
@@ -198,7 +207,7 @@ def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) ->
                         f"base model {base.name}")
     before = {"held_out_accuracy": accuracy(model, *held_out), "test_accuracy": base_metrics["test_accuracy"]}
 
-    tuned_history = fine_tune(model, new, replay, validation, held_out, settings, progress)
+    tuned_history, tuned_steps = fine_tune(model, new, replay, validation, held_out, settings, progress)
     scores, mistakes, wrong = train.test_report(model.predict(x_test, batch_size=1000, verbose=0), y_test)
     after = {"held_out_accuracy": accuracy(model, *held_out), "test_accuracy": scores["test_accuracy"]}
     seconds = time.perf_counter() - started
@@ -237,6 +246,8 @@ def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) ->
         model.save(work / MODEL_FILE)
         train.check_numpy_forward(work / MODEL_FILE, model, mnist.test.images[:200])
         artifacts.write_json(work / "history.json", continued_history(base_history, tuned_history))
+        if steps := continued_steps(base_history, read_steps(base), tuned_steps):
+            write_steps(work, steps)
         artifacts.write_json(work / "metrics.json", metrics)
         artifacts.write_json(work / "mistakes.json", mistakes, indent=None)
         np.savez_compressed(work / artifacts.MISTAKE_IMAGES_FILE,

@@ -1,4 +1,5 @@
-"""Train one model preset on MNIST and write its folder: model, history, metrics, mistakes.
+"""Train one model preset on MNIST and write its folder: model, history, step records, TensorBoard
+logs, metrics, mistakes.
 
     python scripts/train.py --model cnn --data-dir $MNIST_DATA_DIR
     python scripts/train.py --model mlp-128-64 --limit 512 --epochs 1 --out /tmp/quick
@@ -32,7 +33,10 @@ from mnist_core.config import DATA_DIR_ENV, FONTS_DIR_ENV, MODELS_DIR, NUM_CLASS
 from mnist_core.data import WHERE_MNIST_COMES_FROM, load_mnist, to_model_input
 from mnist_core.neighbours import build_index
 from mnist_core.numpy_forward import read_forward
+from mnist_core.predictor import Predictor
 from mnist_core.presets import PRESETS, get_preset
+from mnist_core.step_records import mean_steps, read_steps, write_steps
+from mnist_core.tensorboard_logs import check_installed, write_event_logs
 
 # Keras (TensorFlow) and the modules that use it or OpenCV are imported in the functions that need
 # them: they take seconds to import, and TensorFlow logs, which --help and a wrong argument skip.
@@ -95,20 +99,6 @@ def typed_command(parser: argparse.ArgumentParser, recorded: dict, script: str =
             continue
         words += [f"--{name.replace('_', '-')}", *map(str, value if isinstance(value, list) else [value])]
     return " ".join(words)
-
-
-def epoch_seconds() -> keras.callbacks.Callback:
-    """A callback that adds each epoch's wall-clock seconds to the logs, so history.json records them."""
-    import keras
-
-    class EpochSeconds(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs["seconds"] = time.perf_counter() - self.started
-
-    return EpochSeconds()
 
 
 def one_cycle(peak: float, epochs: int):
@@ -183,11 +173,12 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
     return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
 
 
-def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, float]:
-    """One network of this preset trained from scratch -> (model, per-epoch history, seconds training)."""
+def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, dict, float]:
+    """One network of this preset trained from scratch -> (model, per-epoch history, step records, seconds training)."""
     import keras
 
     from mnist_core.augment import AugmentedBatches, redraw_all
+    from mnist_core.training_log import TrainingRecorder
 
     x_train, y_train, x_val, y_val = data
     keras.utils.set_random_seed(seed)
@@ -198,7 +189,8 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         metrics=["accuracy"],
     )
     model.summary()
-    callbacks = [epoch_seconds()]
+    recorder = TrainingRecorder(batch_size, len(x_train))
+    callbacks = [recorder]
     if preset.one_cycle:
         callbacks.append(keras.callbacks.LearningRateScheduler(one_cycle(preset.learning_rate, epochs)))
     if preset.augment:
@@ -218,13 +210,15 @@ def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -
         verbose=args.verbose, **fit_kwargs,
     )
     seconds = time.perf_counter() - started
-    return model, {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
+    history_record = {key: [float(v) for v in values] for key, values in history.history.items()}
+    return model, history_record, recorder.steps, seconds
 
 
-def trained_member(folder: str) -> tuple[keras.Model, dict, dict]:
-    """A model folder written by this script -> (model, history, metrics), for an ensemble."""
+def trained_member(folder: str) -> tuple[keras.Model, dict, dict | None, dict]:
+    """A model folder written by this script -> (model, history, step records or None, metrics), for an ensemble."""
     folder = Path(folder)
-    return artifacts.load_keras_model(folder), artifacts.read_history(folder), artifacts.read_metrics(folder)
+    return (artifacts.load_keras_model(folder), artifacts.read_history(folder), read_steps(folder),
+            artifacts.read_metrics(folder))
 
 
 def mean_history(histories: list[dict]) -> dict:
@@ -235,17 +229,19 @@ def mean_history(histories: list[dict]) -> dict:
     return {**mean, "members": histories}
 
 
-def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, list[dict]]:
+def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, dict | None, list[dict]]:
     """An ensemble preset's networks, trained here or read from --members-from, averaged ->
-    (model, the networks' mean history, a record of each network)."""
+    (model, the networks' mean history, their mean step records (None unless every network has
+    them on one grid), a record of each network)."""
     from mnist_core.networks import build_cnn_ensemble
 
-    networks, histories, records = [], [], []
+    networks, histories, steps, records = [], [], [], []
     if args.members_from:
         for folder in args.members_from:
-            network, history, member_metrics = trained_member(folder)
+            network, history, member_steps, member_metrics = trained_member(folder)
             networks.append(network)
             histories.append(history)
+            steps.append(member_steps)
             records.append({"folder": model_folder_path(folder), "command": member_metrics.get("command"),
                             "training_seconds": member_metrics.get("training_seconds", 0.0),
                             "font_digits": member_metrics.get("font_digits", 0),
@@ -255,33 +251,41 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
         for index in range(preset.members):
             seed = args.seed + index
             print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
-            network, history, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
+            network, history, member_steps, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
             networks.append(network)
             histories.append(history)
+            steps.append(member_steps)
             records.append({"seed": seed, "training_seconds": seconds})
     x_test, y_test = test
     for record, network in zip(records, networks):
         record["test_accuracy"] = float(
             (np.asarray(network.predict(x_test, batch_size=1000, verbose=0)).argmax(axis=1) == y_test).mean())
-    return build_cnn_ensemble(networks), mean_history(histories), records
+    mean_steps_record = None if None in steps else mean_steps(steps)
+    return build_cnn_ensemble(networks), mean_history(histories), mean_steps_record, records
 
 
 def write_model_files(folder: Path, inference_model: keras.Model, history_record: dict, metrics: dict,
-                      mistakes: tuple[list[dict], np.ndarray], test_images: np.ndarray,
-                      training: tuple[np.ndarray, np.ndarray]) -> None:
+                      test: tuple[np.ndarray, np.ndarray, np.ndarray],
+                      training: tuple[np.ndarray, np.ndarray]) -> dict:
     """A trained network and its records -> a model folder's files: model.keras (checked against the
-    NumPy pass), the neighbours index, history.json, metrics.json, mistakes.json and mistakes.npz.
-    mistakes: test_report's records and indices; test_images uint8 (10000, 28, 28); training: the
-    uint8 (N, 28, 28) training images and (N,) labels, in training order."""
+    NumPy pass), the neighbours index, history.json, metrics.json, mistakes.json and mistakes.npz;
+    returns the test figures. metrics: what metrics.json holds besides the test figures, which are
+    read here from the saved model.keras through Predictor, as evaluate.py and the app read it (the
+    model in memory rounds floats otherwise and can flip a near tie): one figure. test: float32
+    (10000, 28, 28, ...) model inputs, (10000,) labels and the uint8 (10000, 28, 28) images;
+    training: the uint8 (N, 28, 28) training images and (N,) labels, in training order."""
     inference_model.save(folder / "model.keras")
+    x_test, y_test, test_images = test
+    scores, mistakes, wrong = test_report(Predictor(folder).probabilities(x_test), y_test)
+    metrics = {key: metrics[key] for key in ("preset", "origin", "claimed_accuracy")} | scores | metrics
     if check_numpy_forward(folder / "model.keras", inference_model, test_images[:200]):
         # "Training digits it resembles" in the app: the index is made for this very model.keras.
         build_index(folder, *training, command=metrics["command"])
     artifacts.write_json(folder / "history.json", history_record)
     artifacts.write_json(folder / "metrics.json", metrics)
-    artifacts.write_json(folder / "mistakes.json", mistakes[0], indent=None)
-    np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE,
-                        images=test_images[mistakes[1][:MAX_STORED_MISTAKE_IMAGES]])
+    artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)
+    np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE, images=test_images[wrong[:MAX_STORED_MISTAKE_IMAGES]])
+    return scores
 
 
 def main(argv=None) -> None:
@@ -293,6 +297,7 @@ def main(argv=None) -> None:
     out = Path(args.out) if args.out else MODELS_DIR / preset.name
     if args.members_from and not preset.members:
         raise ValueError(f"--members-from needs an ensemble preset, not {preset.name!r}")
+    check_installed()
 
     # Data: the first --limit images, the last validation_split of them held out (as Keras does).
     mnist = load_mnist(args.data_dir)
@@ -322,9 +327,10 @@ def main(argv=None) -> None:
     # Model and training: one network, or an ensemble of networks trained apart, averaged.
     members_record = []
     if not preset.members:
-        model, history_record, training_seconds = train_network(preset, args, epochs, batch_size, args.seed, data)
+        model, history_record, steps_record, training_seconds = train_network(
+            preset, args, epochs, batch_size, args.seed, data)
     else:
-        model, history_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
+        model, history_record, steps_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
         training_seconds = sum(member["training_seconds"] for member in members_record)
         epochs = len(history_record["loss"])
         for member in members_record:  # members trained here saw this run's font digits
@@ -332,16 +338,9 @@ def main(argv=None) -> None:
             member.setdefault("training_fonts", training_fonts)
         training_fonts = sorted({font for member in members_record for font in member["training_fonts"]})
 
-    # Evaluate on the 10,000 test images.
-    scores, mistakes, wrong = test_report(model.predict(x_test, batch_size=1000, verbose=0), y_test)
-    print(f"test accuracy {scores['test_accuracy']:.4%}, loss {scores['test_loss']:.4f}, {training_seconds:.0f} s training")
-
     recorded = recorded_arguments(args, data_folder)
-    metrics = {
-        "preset": preset.name,
-        "origin": preset.origin,
-        "claimed_accuracy": preset.claimed_accuracy,
-        **scores,
+    about = {"preset": preset.name, "origin": preset.origin, "claimed_accuracy": preset.claimed_accuracy}
+    how_made = {  # metrics.json after `about` and the test figures
         "parameters": int(model.count_params()),
         "training_seconds": training_seconds,
         "epochs": epochs,
@@ -373,8 +372,13 @@ def main(argv=None) -> None:
         inference_model = model if preset.members else preset.build()
         if not preset.members:
             inference_model.set_weights(model.get_weights())
-        write_model_files(folder, inference_model, history_record, metrics, (mistakes, wrong), mnist.test.images,
-                          (images, labels))
+        scores = write_model_files(folder, inference_model, history_record, {**about, **how_made},
+                                   (x_test, y_test, mnist.test.images), (images, labels))
+        print(f"test accuracy {scores['test_accuracy']:.4%}, loss {scores['test_loss']:.4f}, "
+              f"{training_seconds:.0f} s training", flush=True)
+        if steps_record:
+            write_steps(folder, steps_record)
+        write_event_logs(folder, history_record, steps_record)
 
     artifacts.write_model_folder(out, write_contents)
     print(f"saved {out}")

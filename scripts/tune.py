@@ -116,9 +116,6 @@ def main(argv=None) -> None:
     fitted = tuner.hypermodel.fit(hp, model, x, labels, epochs=best["epochs"], verbose=0,
                                   callbacks=[train.epoch_seconds(), EpochProgress("retraining on all training digits")])
     training_seconds = time.perf_counter() - started
-    scores, mistakes, wrong = train.test_report(model.predict(x_test, batch_size=1000, verbose=0), y_test)
-    print(f"test accuracy {scores['test_accuracy']:.4%}, loss {scores['test_loss']:.4f}, "
-          f"{training_seconds:.0f} s retraining", flush=True)
 
     # history.json: the retrain's training curves; it held nothing out, so its validation curves are
     # those of the search's best trial (same hyperparameters, 90% of the digits) up to the same epoch.
@@ -133,7 +130,6 @@ def main(argv=None) -> None:
         "preset": out.name,
         "origin": "Keras Tuner search",
         "claimed_accuracy": "target >= 98.3%",
-        **scores,
         "parameters": int(model.count_params()),
         "training_seconds": training_seconds,
         "epochs": best["epochs"],
@@ -159,12 +155,13 @@ def main(argv=None) -> None:
         print(f"saving to {out}", flush=True)
         inference_model = mlp_network(best["hyperparameters"])  # a fresh build: no optimizer state shipped
         inference_model.set_weights(model.get_weights())
-        train.write_model_files(folder, inference_model, history_record, metrics, (mistakes, wrong),
-                                mnist.test.images, (images, labels))
+        scores = train.write_model_files(folder, inference_model, history_record, metrics,
+                                         (x_test, y_test, mnist.test.images), (images, labels))
+        print(f"test accuracy {scores['test_accuracy']:.4%}, loss {scores['test_loss']:.4f}, "
+              f"{training_seconds:.0f} s retraining", flush=True)
 
     artifacts.write_model_folder(out, write_contents)
-    print(f"saved {out}: {'-'.join(map(str, hidden_units(best['hyperparameters'])))} units, "
-          f"test accuracy {scores['test_accuracy']:.2%}")
+    print(f"saved {out}: {'-'.join(map(str, hidden_units(best['hyperparameters'])))} units")
 
 
 def tuner_version() -> str:

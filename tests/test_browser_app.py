@@ -373,12 +373,58 @@ def test_sidebar_shows_training_curves_and_model_details(page, shots_dir: Path) 
     drawn = sidebar.locator(".vega-embed canvas, .vega-embed svg")
     drawn.first.wait_for(state="visible")
     screenshot(page, shots_dir / "10-sidebar-training-curves.png")
+    assert sidebar.get_by_role("link", name=re.compile("Explore them")).is_visible()  # to the training page
 
     sidebar.get_by_role("tab", name="Model").click()
     accuracy = metric_locator(page, "Test accuracy")
     accuracy.wait_for(state="visible")
     assert re.fullmatch(r"\d{1,3}\.\d\d%", accuracy.inner_text().strip())
     screenshot(page, shots_dir / "11-sidebar-model.png")
+
+
+def test_the_training_page_switches_axes_and_smoothing_and_downloads_every_point(browser, app_url: str,
+                                                                                  shots_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    from digit_app.curve_charts import explorer_csv
+    from digit_app.loaders import folder_of, shipped_models
+
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light", accept_downloads=True)
+    context.set_default_timeout(READ_TIMEOUT * 1000)
+    try:
+        page = context.new_page()
+        page.goto(app_url + "/training", timeout=PAGE_TIMEOUT * 1000)
+        wait_for_app_idle(page, PAGE_TIMEOUT)
+        # Accuracy, loss, their gaps and the learning rate, drawn.
+        expect(page.locator('[data-testid="stVegaLiteChart"] canvas.marks')).to_have_count(5)
+        screenshot(page, shots_dir / "16-training-by-epoch.png")
+
+        page.get_by_role("radio", name="Step", exact=True).click()
+        # The shipped cnn and cnn-ensemble were trained before step records were kept: said, not drawn.
+        page.get_by_text(re.compile("cnn-ensemble: no step records .* the step axis cannot place them")).wait_for()
+        wait_for_app_idle(page, READ_TIMEOUT)
+        page.get_by_text("Log x").click()
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Smoothing").click()
+        page.get_by_role("option", name="Exponential, debiased (TensorBoard's)").click()
+        page.get_by_role("slider").wait_for(state="visible")  # its weight
+        wait_for_app_idle(page, READ_TIMEOUT)
+        screenshot(page, shots_dir / "16-training-by-step-smoothed.png")
+
+        page.get_by_role("radio", name="Wall-clock time", exact=True).click()
+        page.get_by_text(re.compile("no step records .* one point per epoch, at its end")).wait_for()
+        wait_for_app_idle(page, READ_TIMEOUT)
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile("Download every point shown")).click()
+        csv = Path(download.value.path()).read_bytes()
+        screenshot(page, shots_dir / "16-training-by-time.png")
+        assert not page.locator('[data-testid="stException"]').count()
+    finally:
+        context.close()
+    every_model = tuple((name, folder_of(name)) for name in shipped_models())
+    assert csv == explorer_csv(every_model, "time", "ema", 0.6)  # what the page showed, every point
+    header, *rows = csv.decode().splitlines()
+    assert header == "model,metric,split,epoch,step,minutes,value,smoothed,best_validation"
+    assert {row.split(",")[0] for row in rows} == {name for name, _ in every_model}
 
 
 def test_on_a_phone_the_answer_and_the_whole_canvas_are_on_the_first_screen(browser, app_url: str) -> None:

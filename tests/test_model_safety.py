@@ -53,7 +53,7 @@ REFUSALS = {
     "passwd": "stored in another file",
     "endless": "stored in another file",
     "linked": "a link to somewhere else",
-    "wrong-shape": "layer dense (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
+    "wrong-shape": "layer dense_1 (Dense) has weights of shapes (784, 9), (10,); its config and input need (784, 10), (10,)",
 }
 
 

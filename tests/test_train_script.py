@@ -1,5 +1,5 @@
-"""scripts/train.py writes a complete model folder, and a killed run never breaks the one there;
-what it records names no folder of the machine that trained."""
+"""scripts/train.py writes a complete model folder (with its step records and TensorBoard logs), and a
+killed run never breaks the one there; what it records names no folder of the machine that trained."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from mnist_core.config import MODELS_DIR
 from mnist_core.data import load_from_dir
 from mnist_core.neighbours import load_index
 from mnist_core.predictor import Predictor
+from mnist_core.step_records import read_steps
 
+# Batches of 8: 58 of them from 461 training images, so step records at 20, 40 and 58.
 TRAIN = [sys.executable, str(PROJECT_ROOT / "scripts" / "train.py"), "--model", "mlp-128-64",
-         "--limit", "512", "--epochs", "1", "--data-dir", str(FIXTURE_MNIST)]
+         "--limit", "512", "--epochs", "1", "--batch-size", "8", "--data-dir", str(FIXTURE_MNIST)]
 
 
 def machine_paths(record) -> list[str]:
@@ -45,17 +47,18 @@ def test_writes_every_artifact(trained):
     out, stdout = trained
     assert "val_accuracy" in stdout and "test accuracy" in stdout  # Keras progress and a summary
     assert {p.name for p in out.iterdir()} == {
-        "model.keras", "history.json", "metrics.json", "mistakes.json", "mistakes.npz", "neighbours.npz"}
+        "model.keras", "history.json", "steps.json", "logs", "metrics.json", "mistakes.json", "mistakes.npz",
+        "neighbours.npz"}
     history = artifacts.read_history(out)
-    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate"}
     metrics = artifacts.read_metrics(out)
     matrix = np.array(metrics["confusion_matrix"])
     assert matrix.sum() == 300  # every test image of the fixture, once
     assert metrics["test_accuracy"] == pytest.approx(np.trace(matrix) / 300)
     assert metrics["arguments"]["limit"] == 512 and metrics["parameters"] == 109386
     # The command as a user types it: the fixture folder (in the repository) relative, the scratch output as models/NAME.
-    assert metrics["command"] == ("python scripts/train.py --model mlp-128-64 --epochs 1 --data-dir tests/fixtures/mnist-small "
-                                  "--out models/quick --limit 512")
+    assert metrics["command"] == ("python scripts/train.py --model mlp-128-64 --epochs 1 --batch-size 8 "
+                                  "--data-dir tests/fixtures/mnist-small --out models/quick --limit 512")
     assert machine_paths(metrics) == []
     assert set(metrics["data_checksums_md5"]) == {p.name for p in FIXTURE_MNIST.iterdir()}
     assert {"tensorflow", "keras", "numpy"} <= set(metrics["versions"])
@@ -63,9 +66,40 @@ def test_writes_every_artifact(trained):
     assert len(records) == matrix.sum() - np.trace(matrix)
     assert all(r["true"] != r["predicted"] for r in records) and len(images) == min(len(records), 120)
     assert Predictor(out).probabilities(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    # One evaluation: evaluate.py gives the figure train.py recorded, to the last digit.
+    evaluated = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "evaluate.py"), "--model", str(out),
+                                "--data-dir", str(FIXTURE_MNIST), "--json"], capture_output=True, text=True, timeout=300,
+                               check=False)
+    assert json.loads(evaluated.stdout)["accuracy"] == metrics["test_accuracy"], evaluated.stderr[-2000:]
     # The app's "Training digits it resembles": an index of this very model.keras, made by this command.
     index = load_index(out)
     assert index.metadata["command"] == metrics["command"] and len(index.labels) == 512
+
+
+def test_records_every_20_batches_and_writes_tensorboard_logs(trained):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out, _ = trained
+    history, steps = artifacts.read_history(out), read_steps(out)
+    assert steps["step"] == [20, 40, 58] and steps["epoch_end_step"] == [58]
+    assert steps["epoch"] == pytest.approx([20 / 58, 40 / 58, 1.0], abs=1e-4)
+    assert 0 < steps["seconds"][0] < steps["seconds"][-1] <= history["seconds"][0]
+    assert steps["learning_rate"] == pytest.approx([1e-3] * 3)
+    # Each record is the mean over its own batches: weighted by their images (160, 160, 141), the
+    # three make the epoch's mean that Keras reports.
+    weights = np.array([160, 160, 141])
+    for metric in ("loss", "accuracy"):
+        assert np.dot(steps[metric], weights) / weights.sum() == pytest.approx(history[metric][0], rel=1e-4)
+    assert steps["loss"][0] > steps["loss"][-1]  # it learns within the epoch
+
+    train, validation = (EventAccumulator(str(out / "logs" / run)).Reload() for run in ("train", "validation"))
+    assert set(train.Tags()["scalars"]) == {"loss", "accuracy", "learning_rate"}
+    events = train.Scalars("loss")
+    assert [event.step for event in events] == steps["step"]
+    assert [event.value for event in events] == pytest.approx(steps["loss"])
+    assert events[-1].wall_time - events[0].wall_time == pytest.approx(steps["seconds"][-1] - steps["seconds"][0], abs=1e-3)
+    (epoch_end,) = validation.Scalars("accuracy")
+    assert (epoch_end.step, epoch_end.value) == (58, pytest.approx(history["val_accuracy"][0]))
 
 
 @pytest.mark.parametrize("kill_when", ["training mlp-128-64", "saving to"])
@@ -143,6 +177,9 @@ def test_an_ensemble_reads_the_average_of_its_members_and_keeps_their_story(quic
     member_histories = [artifacts.read_history(member) for member in members]
     np.testing.assert_allclose(history["val_accuracy"], np.mean([h["val_accuracy"] for h in member_histories], axis=0))
     assert history["members"] == member_histories
+    steps, member_steps = read_steps(out), [read_steps(member) for member in members]
+    assert steps["members"] == member_steps
+    np.testing.assert_allclose(steps["loss"], np.mean([s["loss"] for s in member_steps], axis=0), rtol=1e-5)
     assert [member["folder"] for member in metrics["members"]] == [f"models/{member.name}" for member in members]
     assert all("--seed" in member["command"] for member in metrics["members"])
     assert "--members-from models/cnn-seed1 models/cnn-seed2" in metrics["command"] and machine_paths(metrics) == []
