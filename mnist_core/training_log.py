@@ -13,6 +13,17 @@ import keras
 from mnist_core.step_records import StepLog
 
 
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds each epoch's wall-clock "seconds" to its logs (so history.json holds them): for fits that
+    keep no step records, as scripts/tune.py's trials and retrain."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["seconds"] = time.perf_counter() - self.epoch_started
+
+
 class TrainingRecorder(keras.callbacks.Callback):
     """Adds "seconds" and "learning_rate" to each epoch's logs (so history.json holds them) and keeps
     a StepLog of the training batches; `steps` is steps.json's content once fit returns.

@@ -72,6 +72,7 @@ def main(argv=None) -> None:
     import keras
     import train  # scripts/: the same schedule, test report, records and folder writing as a trained preset
 
+    from mnist_core.training_log import EpochSeconds
     from mnist_core.tuning import BudgetedHyperband, EpochProgress, mlp_network
 
     images, labels = mnist.train.images, mnist.train.labels
@@ -95,7 +96,7 @@ def main(argv=None) -> None:
         )
         print(f"searching: Hyperband, up to {len(tuner.plan)} trials of up to {args.max_epochs} epochs, "
               f"{args.max_minutes:g} min at most", flush=True)
-        tuner.search(**search_data, callbacks=[train.epoch_seconds()], verbose=0)
+        tuner.search(**search_data, callbacks=[EpochSeconds()], verbose=0)
         search_seconds = tuner.elapsed()
         tuning = tuner.record()
     finally:
@@ -114,7 +115,7 @@ def main(argv=None) -> None:
     model = tuner.hypermodel.build(hp)
     started = time.perf_counter()
     fitted = tuner.hypermodel.fit(hp, model, x, labels, epochs=best["epochs"], verbose=0,
-                                  callbacks=[train.epoch_seconds(), EpochProgress("retraining on all training digits")])
+                                  callbacks=[EpochSeconds(), EpochProgress("retraining on all training digits")])
     training_seconds = time.perf_counter() - started
 
     # history.json: the retrain's training curves; it held nothing out, so its validation curves are
