@@ -113,7 +113,7 @@ def notes_ui(choice: ChartChoice, without_steps: list[str]) -> None:
     notes = []
     if without_steps and choice.x_axis != "epoch":
         listed = ", ".join(without_steps)
-        notes.append(f"{listed}: no step records (trained before they were kept), so "
+        notes.append(f"{listed}: no step records (trained before they were kept, or by scripts/tune.py), so "
                      + ("the step axis cannot place them: see them on the epoch or time axis."
                         if choice.x_axis == "step" else "one point per epoch, at its end."))
     for name in names:

@@ -401,7 +401,7 @@ def test_the_training_page_switches_axes_and_smoothing_and_downloads_every_point
 
         page.get_by_role("radio", name="Step", exact=True).click()
         # The shipped cnn and cnn-ensemble were trained before step records were kept: said, not drawn.
-        page.get_by_text(re.compile("cnn-ensemble: no step records .* the step axis cannot place them")).wait_for()
+        page.get_by_text(re.compile("cnn-ensemble[^:]*: no step records .* the step axis cannot place them")).wait_for()
         wait_for_app_idle(page, READ_TIMEOUT)
         page.get_by_text("Log x").click()
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Smoothing").click()
