@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import gc
 import json
 import threading
@@ -30,6 +31,7 @@ def apply_workarounds() -> None:
     """All of them, once per process (each is a cached resource)."""
     skip_streamlit_keras_cleanup()
     tolerate_malformed_widget_json()
+    refuse_other_file_types_in_words()
     fix_canvas_component()
     collect_garbage_periodically()
 
@@ -97,6 +99,31 @@ def tolerate_deep_component_json() -> None:
             return original(self, ui_value)
         except RecursionError:
             return original(self, None)
+
+    deserialize.tolerant = True
+    serde.deserialize = deserialize
+
+
+@st.cache_resource
+def refuse_other_file_types_in_words() -> None:
+    """Let an upload of a type st.file_uploader does not list reach the page, which refuses it in words.
+
+    Streamlit (1.67) checks an uploaded file's name against the uploader's `type` when it reads the
+    widget's value before the page runs, and raises: the browser's file picker never sends such a
+    file, but a hand-made client can (a .gif), and got "This app has encountered an error" on
+    every run until the file was gone. Without that check the page reads the file's own bytes
+    (mnist_core.image_io), refuses anything but PNG, JPEG, BMP or WebP in a sentence, and the
+    drawing goes on. Private API, hence the guard.
+    """
+    from streamlit.elements.widgets import file_uploader
+
+    serde = getattr(file_uploader, "FileUploaderSerde", None)
+    original = getattr(serde, "deserialize", None)
+    if original is None or not dataclasses.is_dataclass(serde) or getattr(original, "tolerant", False):
+        return
+
+    def deserialize(self, ui_value):
+        return original(dataclasses.replace(self, allowed_types=None), ui_value)
 
     deserialize.tolerant = True
     serde.deserialize = deserialize

@@ -4,19 +4,25 @@ decode_image's header checks bound what a file can cost, but a server should not
 threads (and the GIL they share) on every decoder's corner cases: here the decoding runs in a
 child process (python -m mnist_core.decode_worker), at most MAX_DECODES at once, killed when
 still busy after the timeout. Only the small decoded uint8 array comes back, as .npy bytes
-(never a pickle). A child costs a Python start (~0.3 s idle, ~0.7 s on a busy server): each one
-used is replaced by a spare started at once, waiting with the decoders imported, so the next upload
-costs its decoding only. Each child reads one file and exits: nothing one file does reaches the next.
+(never a pickle). A child stays for the next upload: starting one (Python, NumPy, Pillow, OpenCV)
+costs ~0.25 s of CPU, as much as decoding a photo, and a new child per upload slowed every
+visitor's strokes while one visitor uploaded in a loop. A child that timed out or died is
+replaced, and one that has read CHILD_USES files retires, taking any memory a decoder kept with it.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import queue
+import select
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 
@@ -24,26 +30,53 @@ from mnist_core.image_io import MAX_FILE_BYTES, decode_image
 
 DECODE_SECONDS = 5.0  # a 12-megapixel photo takes well under a second
 MAX_DECODES = 2  # children decoding at once (the machine's cores); more uploads wait their turn
+CHILD_USES = 100
 SLOTS = threading.BoundedSemaphore(MAX_DECODES)
-SPARES: queue.SimpleQueue[subprocess.Popen] = queue.SimpleQueue()  # started, waiting for a file on stdin
+LENGTH_BYTES = 8  # an answer: b"I" (image) or b"E" (refusal), its length, then the .npy or the message
 
 
-def start_child() -> subprocess.Popen:
+@dataclass
+class Child:
+    process: subprocess.Popen
+    uses: int = 0
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+IDLE: queue.SimpleQueue[Child] = queue.SimpleQueue()  # children waiting for their next file
+
+
+def take_child() -> Child:
+    """An idle child that is still alive, else a new one."""
+    while True:
+        try:
+            child = IDLE.get_nowait()
+        except queue.Empty:
+            break
+        if child.process.poll() is None:
+            return child
     # The same interpreter, so the same installed mnist_core (pip install -e .).
-    return subprocess.Popen(
-        [sys.executable, "-m", "mnist_core.decode_worker"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen([sys.executable, "-m", "mnist_core.decode_worker"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return Child(process)
 
 
-def take_child() -> subprocess.Popen:
-    """A started child (a spare if one is waiting), and a spare started in its place."""
-    try:
-        child = SPARES.get_nowait()
-    except queue.Empty:
-        child = start_child()
-    threading.Thread(target=lambda: SPARES.put(start_child()), daemon=True).start()
-    return child
+def read_exactly(stream: BinaryIO, count: int, deadline: float) -> bytes:
+    """count bytes from a child's pipe before time.monotonic() reaches deadline (TimeoutError), or
+    EOFError if the child is gone."""
+    chunks = []
+    while count:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(stream.fileno(), min(count, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
 
 
 def decode_image_in_worker(
@@ -55,39 +88,51 @@ def decode_image_in_worker(
     if not SLOTS.acquire(timeout=timeout):
         raise ValueError("Too many pictures are being read right now; try again in a moment")
     try:
-        request = json.dumps({"name": name, "max_bytes": max_bytes}).encode() + b"\n" + data
         child = take_child()
+        deadline = time.monotonic() + timeout
         try:
-            answer, _ = child.communicate(request, timeout=timeout)
-        except subprocess.TimeoutExpired as error:
-            child.kill()
-            child.communicate()
+            request = json.dumps({"name": name, "max_bytes": max_bytes, "size": len(data)}).encode() + b"\n"
+            child.process.stdin.write(request + data)
+            child.process.stdin.flush()
+            kind = read_exactly(child.process.stdout, 1, deadline)
+            length = int.from_bytes(read_exactly(child.process.stdout, LENGTH_BYTES, deadline), "big")
+            answer = read_exactly(child.process.stdout, length, deadline)
+        except TimeoutError as error:
+            child.stop()
             raise ValueError(f"{name} took over {timeout:g} s to read; send a smaller PNG or JPEG") from error
+        except (EOFError, OSError) as error:  # the child died: out of memory, or a crash in a decoder
+            child.stop()
+            raise ValueError(f"{name} is not a readable image: the decoder gave up on it") from error
+        child.uses += 1
+        if child.uses < CHILD_USES:
+            IDLE.put(child)
+        else:
+            child.stop()
     finally:
         SLOTS.release()
-    if answer[:1] == b"E":
-        raise ValueError(answer[1:].decode("utf-8", "replace"))
-    if answer[:1] != b"I":  # the child died: out of memory, or a crash in a decoder
-        raise ValueError(f"{name} is not a readable image: the decoder gave up on it")
-    return np.load(io.BytesIO(answer[1:]), allow_pickle=False)
+    if kind == b"E":
+        raise ValueError(answer.decode("utf-8", "replace"))
+    return np.load(io.BytesIO(answer), allow_pickle=False)
 
 
-def serve_one_request() -> None:
-    """In the child: a JSON line {"name", "max_bytes"} then the file's bytes on stdin ->
-    b"I" + the decoded array as .npy, or b"E" + the message for the user, on stdout."""
-    header, _, data = sys.stdin.buffer.read().partition(b"\n")
-    if not header:  # a spare whose server stopped: nothing to do
-        return
-    request = json.loads(header)
-    try:
-        image = decode_image(data, request["name"], request["max_bytes"])
-    except ValueError as error:
-        sys.stdout.buffer.write(b"E" + str(error).encode("utf-8"))
-        return
-    answer = io.BytesIO()
-    np.save(answer, image, allow_pickle=False)
-    sys.stdout.buffer.write(b"I" + answer.getvalue())
+def serve_requests() -> None:
+    """In the child, until stdin closes: a JSON line {"name", "max_bytes", "size"} then the file's
+    bytes -> b"I" + length + the decoded array as .npy, or b"E" + length + the message for the user."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while header := stdin.readline():
+        request = json.loads(header)
+        data = stdin.read(request["size"])
+        try:
+            image = decode_image(data, request["name"], request["max_bytes"])
+        except ValueError as error:
+            kind, answer = b"E", str(error).encode("utf-8")
+        else:
+            buffer = io.BytesIO()
+            np.save(buffer, image, allow_pickle=False)
+            kind, answer = b"I", buffer.getvalue()
+        stdout.write(kind + len(answer).to_bytes(LENGTH_BYTES, "big") + answer)
+        stdout.flush()
 
 
 if __name__ == "__main__":
-    serve_one_request()
+    serve_requests()

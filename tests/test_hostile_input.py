@@ -72,6 +72,7 @@ def test_decoding_in_a_worker_gives_the_same_picture_and_is_abandoned_when_too_s
     with pytest.raises(ValueError, match="drawing.png took over"):
         decode_image_in_worker(data, "drawing.png", timeout=0.001)  # the child is killed, not waited for
     assert time.perf_counter() - started < 2
+    assert np.array_equal(decode_image_in_worker(data, "drawing.png"), decode_image(data))  # a new child reads on
 
 
 def test_a_phone_photo_is_read_upright_and_shrunk_before_any_float_step(predictor):
