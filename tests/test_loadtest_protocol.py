@@ -17,6 +17,7 @@ from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench import loadtest
+from bench.hostile_files import PICTURES
 from bench.server import StreamlitServer
 from bench.streamlit_protocol import component_state, rerun_backmsg
 from mnist_core.config import PROJECT_ROOT
@@ -114,33 +115,37 @@ def test_malformed_canvas_states_over_the_websocket_leave_every_session_working(
     assert report["cases"] and not failed, failed
 
 
-def test_an_uploaded_digit_is_read_and_a_garbage_file_gets_a_plain_error():
+def test_an_uploaded_digit_is_read_and_a_garbage_file_or_a_gif_gets_a_plain_error():
     """Through the page's st.file_uploader as the browser uses it (upload URL, HTTP PUT, widget
-    state): a PNG of a drawn 3 reads as 3; random bytes named .png get an st.error in plain words,
-    no exception element, no traceback, no Python repr."""
+    state): a PNG of a drawn 3 reads as 3; random bytes named .png, and a .gif the browser's file
+    picker would not offer (a hand-made client's), get an st.error in plain words, no exception
+    element, no traceback, no Python repr."""
     template = loadtest.CanvasTemplate.from_fixture()
     digit = loadtest.digit_upload(3, loadtest.CanvasStyle())
     garbage = loadtest.FileToUpload("garbage.png", "random bytes", random.Random(39).randbytes(50_000), "image/png")
+    picture = PICTURES["drawing.gif"]
+    gif = loadtest.FileToUpload(picture.name, picture.description, picture.make(), "image/gif")
 
     async def run() -> list[loadtest.UploadOutcome]:
         with StreamlitServer(PROJECT_ROOT / "app.py") as server:
             tab = await loadtest.UploaderTab.open(server.url, template, timeout=120)
             try:
                 outcomes = []
-                for file in (digit, garbage):
+                for file in (digit, garbage, gif):
                     outcomes.append(loadtest.UploadOutcome(file.name))
                     await loadtest.upload_and_read(tab, file, 60, outcomes[-1])
                 return outcomes
             finally:
                 await tab.session.close()
 
-    read, refused = asyncio.run(run())
+    read, *refused = asyncio.run(run())
 
     assert (read.answer, read.error_alerts, read.exceptions, read.failure) == ("3", [], [], "")
-    assert refused.answer is None and refused.failure == "", refused
-    assert len(refused.error_alerts) == 1 and not refused.exceptions, refused
-    assert "garbage.png" in refused.error_alerts[0]
-    assert not refused.leaks, refused.error_alerts
+    for outcome in refused:
+        assert outcome.answer is None and outcome.failure == "", outcome
+        assert len(outcome.error_alerts) == 1 and not outcome.exceptions, outcome
+        assert outcome.file in outcome.error_alerts[0] and not outcome.leaks, outcome.error_alerts
+    assert "accepted are PNG, JPEG, BMP or WebP" in refused[1].error_alerts[0]
 
 
 def test_two_users_answering_right_have_every_acknowledged_answer_stored(tmp_path, monkeypatch):
