@@ -28,8 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from mnist_core import artifacts
 from mnist_core.config import CALIBRATION_FILE, DEFAULT_MODEL, MODEL_FILE, model_dir, models_dir
 from mnist_core.finetune_sources import read_drawings
@@ -208,50 +206,45 @@ def fine_tune_into_folder(args: argparse.Namespace, progress: ProgressReport) ->
     before = {"held_out_accuracy": accuracy(model, *held_out), "test_accuracy": base_metrics["test_accuracy"]}
 
     tuned_history, tuned_steps = fine_tune(model, new, replay, validation, held_out, settings, progress)
-    scores, mistakes, wrong = train.test_report(model.predict(x_test, batch_size=1000, verbose=0), y_test)
-    after = {"held_out_accuracy": accuracy(model, *held_out), "test_accuracy": scores["test_accuracy"]}
+    after_held_out = accuracy(model, *held_out)
     seconds = time.perf_counter() - started
-    progress.phase(0.9, f"held-out drawings {before['held_out_accuracy']:.2%} -> {after['held_out_accuracy']:.2%}, "
-                        f"MNIST test {before['test_accuracy']:.2%} -> {after['test_accuracy']:.2%}, {seconds:.0f} s")
-
-    metrics = {
-        **{key: value for key, value in base_metrics.items() if key not in ("command", "arguments")},
-        **scores,
-        "validation_images": validation_images,  # MNIST's last ones: calibrate.py draws its canvases from them
-        "finetuned_from": base.name,
-        "finetune": {
-            "source": drawings.source,
-            "drawings": len(drawings.labels),
-            "learned_from": len(learn),
-            "held_out": len(held),
-            "skipped": drawings.skipped,
-            "before": before,
-            "after": after,
-            "seconds": seconds,
-            "epochs": settings.epochs,
-            "settings": dataclasses.asdict(settings),
-            "command": " ".join(["python", "scripts/finetune.py", "--from", base.name, "--data",
-                                 args.data if "://" not in args.data else "DATABASE_URL",
-                                 *(["--round", str(args.round)] if args.round is not None else []),
-                                 "--seed", str(args.seed)]),
-        },
-        "versions": train.library_versions(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
 
     with tempfile.TemporaryDirectory(prefix="finetune-") as work:
         work = Path(work)
         for layer in model.layers:  # saved as the base was: nothing frozen for whoever fine-tunes it next
             layer.trainable = True
-        model.save(work / MODEL_FILE)
+        scores, mistakes, wrong = train.save_and_score(work, model, x_test, y_test)
         train.check_numpy_forward(work / MODEL_FILE, model, mnist.test.images[:200])
-        artifacts.write_json(work / "history.json", continued_history(base_history, tuned_history))
+        after = {"held_out_accuracy": after_held_out, "test_accuracy": scores["test_accuracy"]}
+        progress.phase(0.9, f"held-out drawings {before['held_out_accuracy']:.2%} -> {after['held_out_accuracy']:.2%}, "
+                            f"MNIST test {before['test_accuracy']:.2%} -> {after['test_accuracy']:.2%}, {seconds:.0f} s")
+        metrics = {
+            **{key: value for key, value in base_metrics.items() if key not in ("command", "arguments")},
+            **scores,
+            "validation_images": validation_images,  # MNIST's last ones: calibrate.py draws its canvases from them
+            "finetuned_from": base.name,
+            "finetune": {
+                "source": drawings.source,
+                "drawings": len(drawings.labels),
+                "learned_from": len(learn),
+                "held_out": len(held),
+                "skipped": drawings.skipped,
+                "before": before,
+                "after": after,
+                "seconds": seconds,
+                "epochs": settings.epochs,
+                "settings": dataclasses.asdict(settings),
+                "command": " ".join(["python", "scripts/finetune.py", "--from", base.name, "--data",
+                                     args.data if "://" not in args.data else "DATABASE_URL",
+                                     *(["--round", str(args.round)] if args.round is not None else []),
+                                     "--seed", str(args.seed)]),
+            },
+            "versions": train.library_versions(),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+        train.write_records(work, continued_history(base_history, tuned_history), metrics, mistakes, wrong, mnist.test.images)
         if steps := continued_steps(base_history, read_steps(base), tuned_steps):
             write_steps(work, steps)
-        artifacts.write_json(work / "metrics.json", metrics)
-        artifacts.write_json(work / "mistakes.json", mistakes, indent=None)
-        np.savez_compressed(work / artifacts.MISTAKE_IMAGES_FILE,
-                            images=mnist.test.images[wrong[: train.MAX_STORED_MISTAKE_IMAGES]])
         if (base / CALIBRATION_FILE).is_file():
             progress.phase(0.92, "recalibrating the \"not sure\" and \"not a digit\" thresholds")
             if (base / DETECTOR_FILE).is_file():  # the base's not-a-digit detector, its threshold chosen anew

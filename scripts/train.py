@@ -264,27 +264,40 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
     return build_cnn_ensemble(networks), mean_history(histories), mean_steps_record, records
 
 
-def write_model_files(folder: Path, inference_model: keras.Model, history_record: dict, metrics: dict,
-                      test: tuple[np.ndarray, np.ndarray, np.ndarray],
-                      training: tuple[np.ndarray, np.ndarray]) -> dict:
-    """A trained network and its records -> a model folder's files: model.keras (checked against the
-    NumPy pass), the neighbours index, history.json, metrics.json, mistakes.json and mistakes.npz;
-    returns the test figures. metrics: what metrics.json holds besides the test figures, which are
-    read here from the saved model.keras through Predictor, as evaluate.py and the app read it (the
-    model in memory rounds floats otherwise and can flip a near tie): one figure. test: float32
-    (10000, 28, 28, ...) model inputs, (10000,) labels and the uint8 (10000, 28, 28) images;
-    training: the uint8 (N, 28, 28) training images and (N,) labels, in training order."""
+def save_and_score(folder: Path, inference_model: keras.Model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[dict, list[dict], np.ndarray]:
+    """The network saved as folder/model.keras, then scored as evaluate.py and the app read it (the
+    saved file through Predictor: the model in memory rounds floats otherwise and can flip a near
+    tie), so that every script's figure for a model is one figure. x_test: float32 (10000, 28, 28, ...)
+    model inputs, y_test (10000,) labels -> test_report's (scores, mistakes, wrong indices)."""
     inference_model.save(folder / "model.keras")
-    x_test, y_test, test_images = test
-    scores, mistakes, wrong = test_report(Predictor(folder).probabilities(x_test), y_test)
-    metrics = {key: metrics[key] for key in ("preset", "origin", "claimed_accuracy")} | scores | metrics
-    if check_numpy_forward(folder / "model.keras", inference_model, test_images[:200]):
-        # "Training digits it resembles" in the app: the index is made for this very model.keras.
-        build_index(folder, *training, command=metrics["command"])
+    return test_report(Predictor(folder).probabilities(x_test), y_test)
+
+
+def write_records(folder: Path, history_record: dict, metrics: dict, mistakes: list[dict], wrong: np.ndarray,
+                  test_images: np.ndarray) -> None:
+    """A model's story beside its model.keras: history.json, metrics.json, mistakes.json and the first
+    mistakes' uint8 (k, 28, 28) test images (mistakes.npz)."""
     artifacts.write_json(folder / "history.json", history_record)
     artifacts.write_json(folder / "metrics.json", metrics)
     artifacts.write_json(folder / "mistakes.json", mistakes, indent=None)
     np.savez_compressed(folder / artifacts.MISTAKE_IMAGES_FILE, images=test_images[wrong[:MAX_STORED_MISTAKE_IMAGES]])
+
+
+def write_model_files(folder: Path, inference_model: keras.Model, history_record: dict, metrics: dict,
+                      test: tuple[np.ndarray, np.ndarray, np.ndarray],
+                      training: tuple[np.ndarray, np.ndarray]) -> dict:
+    """A trained network and its records -> a model folder's files: model.keras (checked against the
+    NumPy pass), the neighbours index and write_records' files; returns the test figures (save_and_score).
+    metrics: what metrics.json holds besides the test figures. test: float32 (10000, 28, 28, ...)
+    model inputs, (10000,) labels and the uint8 (10000, 28, 28) images; training: the uint8
+    (N, 28, 28) training images and (N,) labels, in training order."""
+    x_test, y_test, test_images = test
+    scores, mistakes, wrong = save_and_score(folder, inference_model, x_test, y_test)
+    metrics = {key: metrics[key] for key in ("preset", "origin", "claimed_accuracy")} | scores | metrics
+    if check_numpy_forward(folder / "model.keras", inference_model, test_images[:200]):
+        # "Training digits it resembles" in the app: the index is made for this very model.keras.
+        build_index(folder, *training, command=metrics["command"])
+    write_records(folder, history_record, metrics, mistakes, wrong, test_images)
     return scores
 
 
