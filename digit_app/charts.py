@@ -13,6 +13,20 @@ from digit_app.loaders import load_history
 from mnist_core import display
 
 
+def epoch_curves(frame: pd.DataFrame, metric: str, series: str = "model", show_legend: bool = True, log_y: bool = False):
+    """display.history_frame rows -> an Altair chart of one metric per epoch: a colour per model
+    (or trial: series names it in the tooltip), training solid and validation dashed."""
+    import altair as alt
+
+    return alt.Chart(frame[frame.metric == metric], title=metric.capitalize()).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, type="log" if log_y else "linear")),
+        color=alt.Color("model:N", legend=alt.Legend(orient="top", title=None) if show_legend else None),
+        strokeDash=alt.StrokeDash("split:N", legend=None),  # the caption says which is which
+        tooltip=[alt.Tooltip("model:N", title=series), "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
+    )
+
+
 @st.cache_data(show_spinner=False)
 def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[dict], list[str]]:
     """Vega-Lite specs of accuracy and loss per epoch for these (name, folder) models, and the problems met."""
@@ -27,23 +41,12 @@ def training_curves_specs(folders: tuple[tuple[str, str], ...]) -> tuple[list[di
     if not histories:
         return [], problems
     frame = display.history_frame(histories)
-    several = len(histories) > 1
     # Where a fine-tuned model's epochs on people's drawings begin (scripts/finetune.py records it).
     starts = pd.DataFrame([(name, history["finetune_start_epoch"] - 0.5) for name, history in histories.items()
                            if isinstance(history.get("finetune_start_epoch"), int)], columns=["model", "epoch"])
     specs = []
-    for metric, title in (("accuracy", "Accuracy"), ("loss", "Loss")):
-        chart = (
-            alt.Chart(frame[frame.metric == metric], title=title)
-            .mark_line(point=alt.OverlayMarkDef(size=18))
-            .encode(
-                x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-                y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-                color=alt.Color("model:N", legend=alt.Legend(orient="top", title=None) if several else None),
-                strokeDash=alt.StrokeDash("split:N", legend=None),
-                tooltip=["model", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
-            )
-        )
+    for metric in ("accuracy", "loss"):
+        chart = epoch_curves(frame, metric, show_legend=len(histories) > 1)
         if len(starts):
             rule = alt.Chart(starts).encode(x="epoch:Q", color=alt.Color("model:N", legend=None))
             chart += rule.mark_rule(strokeDash=[2, 2]) + rule.mark_text(

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from digit_app.charts import epoch_curves
 from mnist_core import display
 
 AXES = ["layers", "units_1", "units_2", "units_3", "dropout", "log10 learning_rate", "batch_size", "epochs", "score"]
@@ -49,19 +50,11 @@ def parallel_coordinates_spec(trials: pd.DataFrame, chosen: list[str]) -> dict:
 
 
 def trial_curves_specs(histories: dict[str, dict]) -> list[dict]:
-    """{label: a trial's chained history} -> accuracy and loss per epoch, training solid and
-    validation dashed, a colour per trial."""
+    """{label: a trial's chained history} -> accuracy and loss per epoch (loss on a log scale), a
+    colour per trial."""
     import altair as alt
 
     frame = display.history_frame(histories)
-    specs = []
-    for metric in ("accuracy", "loss"):
-        chart = alt.Chart(frame[frame.metric == metric], title=metric.capitalize()).mark_line(point=True).encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False, type="log" if metric == "loss" else "linear")),
-            color=alt.Color("model:N", title=None, scale=alt.Scale(scheme="set1"), legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("split:N", legend=None),  # the heading above says which is which
-            tooltip=[alt.Tooltip("model:N", title="trial"), "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
-        )
-        specs.append(chart.properties(height=220, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")).to_dict())
-    return specs
+    return [epoch_curves(frame, metric, series="trial", log_y=metric == "loss")
+            .properties(height=220, autosize=alt.AutoSizeParams(type="fit-x", contains="padding")).to_dict()
+            for metric in ("accuracy", "loss")]
