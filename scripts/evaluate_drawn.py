@@ -10,7 +10,8 @@ Reports, per kind of canvas, how often the pipeline's answer is exactly right, n
 whole-canvas resize to 28x28 (what many draw-a-digit demos do) fed to the same model, and next to
 the model on the very images each canvas was drawn from, as MNIST made them (for fonts: each
 glyph normalized the MNIST way): the most any pipeline could get with this model (the gap between
-the two is what the pipeline loses). "unsure" is the share answered unsure or not_digit.
+the two is what the pipeline loses). "unsure" is the share answered unsure or not_digit, "not digit"
+the share answered not_digit alone.
 """
 
 from __future__ import annotations
@@ -97,12 +98,13 @@ def main(argv=None) -> None:
     for kind in args.kinds:
         # Seeded by the kind, not its place in --kinds: a kind's canvases are the same in any run.
         samples = make_samples(images, labels, args.per_kind, kind, seed=args.seed + KINDS.index(kind))
-        right = naive_right = unsure = 0
+        right = naive_right = unsure = not_digit = 0
         started = time.perf_counter()
         for number, sample in enumerate(samples):
             reading = predictor.read(sample.image, multi=kind in STRIP_GAPS)
             answer = reading.text  # "" when nothing is drawn
             unsure += reading.status in (UNSURE, NOT_DIGIT)  # not read as a digit, whatever the reason
+            not_digit += reading.status == NOT_DIGIT  # of those, taken for no digit at all
             if answer == sample.expected:
                 right += 1
             elif failures_dir:
@@ -117,6 +119,7 @@ def main(argv=None) -> None:
             "pipeline_accuracy": right / len(samples),
             "pipeline_interval_95": wilson_interval(right, len(samples)),
             "unsure": unsure / len(samples),
+            "not_digit": not_digit / len(samples),
             "naive_resize_accuracy": naive_right / len(samples) if kind in SINGLE_KINDS else None,
             "model_on_originals_accuracy": originals_accuracy(read_right, samples),
             "ms_per_canvas": 1000 * (time.perf_counter() - started) / len(samples),
@@ -127,12 +130,12 @@ def main(argv=None) -> None:
                           "seed": args.seed, "results": results}))
         return
     print(f"model {predictor.folder}, {args.source} digits, {args.per_kind} canvases per kind, seed {args.seed}")
-    print(f"{'kind':<14} {'pipeline':>9} {'95% interval':>15} {'unsure':>7} {'naive resize':>13} {'originals':>16}")
+    print(f"{'kind':<14} {'pipeline':>9} {'95% interval':>15} {'unsure':>7} {'not digit':>10} {'naive resize':>13} {'originals':>16}")
     for kind, result in results.items():
         naive, originals = result["naive_resize_accuracy"], result["model_on_originals_accuracy"]
         low, high = result["pipeline_interval_95"]
         print(
-            f"{kind:<14} {result['pipeline_accuracy']:>9.2%} {f'{low:.2%}-{high:.2%}':>15} {result['unsure']:>7.1%} "
+            f"{kind:<14} {result['pipeline_accuracy']:>9.2%} {f'{low:.2%}-{high:.2%}':>15} {result['unsure']:>7.1%} {result['not_digit']:>10.1%} "
             f"{(f'{naive:.2%}' if naive is not None else '-'):>13} "
             f"{(f'{originals:.2%}' if originals is not None else '-'):>16}"
         )

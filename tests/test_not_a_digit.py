@@ -12,8 +12,8 @@ from mnist_core.non_digits import make_non_digits
 from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT
 from mnist_core.synthetic import make_samples, render
 
-NON_DIGIT_SEED = 31  # neither the seed the detector learnt from (1001) nor the one calibrate.py reported on (7)
-MIN_REFUSED = 0.8  # of 36: the shipped detector refuses ~90% of this seed's non-digits (bench/non_digits.py)
+NON_DIGIT_SEED = 31  # neither the seeds the detector learnt from (1001, 1002) nor the one calibrate.py reported on (7)
+MIN_REFUSED = 0.85  # of 36 (32 refused today): the shipped detector refuses 91% of this seed's 1,200 (bench/non_digits.py)
 
 
 def test_the_loop_scribble_is_not_read_as_a_digit(predictor):
