@@ -3,6 +3,7 @@ while real drawn digits still read; a digit a brush too wide turned into a blob 
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from conftest import DRAWN_STROKES, FIXTURE_MNIST, loop_scribble, stroke_canvas
@@ -12,8 +13,8 @@ from mnist_core.non_digits import make_non_digits
 from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT
 from mnist_core.synthetic import make_samples, render
 
-NON_DIGIT_SEED = 31  # neither the seeds the detector learnt from (1001, 1002) nor the one calibrate.py reported on (7)
-MIN_REFUSED = 0.85  # of 36 (32 refused today): the shipped detector refuses 91% of this seed's 1,200 (bench/non_digits.py)
+NON_DIGIT_SEED = 31  # neither the seed the detector learnt from (1001) nor the one calibrate.py reported on (7)
+MIN_REFUSED = 0.8  # of 36: the shipped detector refuses ~90% of this seed's non-digits (bench/non_digits.py)
 
 
 def test_the_loop_scribble_is_not_read_as_a_digit(predictor):
@@ -27,6 +28,19 @@ def test_most_non_digits_are_refused(predictor):
     refused = [status != OK for status in statuses]
     assert np.mean(refused) >= MIN_REFUSED, [(d.kind, s) for d, s in zip(drawings, statuses)]
     assert NOT_DIGIT in statuses
+
+
+@pytest.mark.parametrize("brush", [6, 12, 20, 30])
+@pytest.mark.parametrize("canvas_size, share_of_height", [(280, 0.5), (280, 0.7), (400, 0.5), (400, 0.7)])
+def test_a_straight_one_is_a_digit(predictor, brush, canvas_size, share_of_height):
+    # The simplest digit there is, and the one a presenter draws first. A detector that also learnt
+    # from thousands more random strokes (each lone stroke cut out of them is labelled "no digit")
+    # refused it at the default brush (20 px): it was not shipped.
+    canvas = np.full((canvas_size, canvas_size), 255, np.uint8)
+    top = int(canvas_size * (1 - share_of_height) / 2)
+    cv2.line(canvas, (canvas_size // 2, top), (canvas_size // 2, canvas_size - top), 0, thickness=brush, lineType=cv2.LINE_AA)
+    reading = predictor.read(canvas, multi=True)
+    assert (reading.status, reading.text) == (OK, "1")
 
 
 def test_drawn_digits_still_read(predictor):
