@@ -149,6 +149,12 @@ def test_report(probabilities: np.ndarray, labels: np.ndarray) -> tuple[dict, li
     return scores, mistakes, wrong
 
 
+def layer_table(model) -> list[dict]:
+    """metrics.json's "layers": each layer's name, type and parameter count, in order."""
+    return [{"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
+            for layer in model.layers]
+
+
 def library_versions() -> dict[str, str]:
     import cv2
     import keras
@@ -370,10 +376,7 @@ def main(argv=None) -> None:
         "data_checksums_md5": mnist.checksums,
         "versions": library_versions(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "layers": [
-            {"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
-            for layer in model.layers
-        ],
+        "layers": layer_table(model),
     }
 
     # Save: everything goes into a staging folder that replaces `out` only once complete.

@@ -146,8 +146,7 @@ def main(argv=None) -> None:
         "data_checksums_md5": mnist.checksums,
         "versions": {**train.library_versions(), "keras_tuner": tuner_version()},
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "layers": [{"name": layer.name, "type": type(layer).__name__, "parameters": int(layer.count_params())}
-                   for layer in model.layers],
+        "layers": train.layer_table(model),
         "tuning": {**tuning, "search_seconds": search_seconds, "train_images": len(x) - held_out,
                    "validation_images": held_out, "command": command},
     }
