@@ -34,6 +34,7 @@ def apply_workarounds() -> None:
     refuse_other_file_types_in_words()
     fix_canvas_component()
     collect_garbage_periodically()
+    build_theme_message_once()
 
 
 @st.cache_resource
@@ -179,3 +180,34 @@ def collect_garbage_periodically() -> None:
                 trim(0)  # freed memory back to the system, not only to Python's allocator
 
     threading.Thread(target=collect_forever, name="collect-garbage", daemon=True).start()
+
+
+@st.cache_resource
+def build_theme_message_once() -> None:
+    """Build each theme section of the message that starts every run once per server, not per stroke.
+
+    Streamlit (1.67) sends a new_session message at the start of every run, a stroke's fragment
+    run too, and fills its six theme sections (theme, light, dark and their sidebars) by scanning
+    every config option for each (app_session._populate_theme_msg): ~5% of the interpreter lock
+    per stroke under load (py-spy, docs/deployment.md). The theme is read from the config when the
+    server starts and never changes while it runs, so each section's message is built once and
+    merged into each new message (a fresh one: the same message as building it). Private API, hence
+    the guard.
+    """
+    from streamlit.runtime import app_session
+
+    original = getattr(app_session, "_populate_theme_msg", None)
+    if original is None or getattr(original, "built_once", False):
+        return
+    built = {}
+
+    def populate(message, section: str = "theme") -> None:
+        if section not in built:
+            template = type(message)()
+            original(template, section)
+            built[section] = template
+        if built[section].ByteSize():  # an empty section is left unset, as Streamlit leaves it
+            message.MergeFrom(built[section])
+
+    populate.built_once = True
+    app_session._populate_theme_msg = populate
