@@ -53,7 +53,8 @@ def model_in_use() -> str:
 def model_in_use_changed() -> bool:
     """Whether the presenter put another model in use since this page's picker was last built: the
     drawing fragment then reruns the whole page, so that a drawer who keeps drawing reads with it."""
-    return model_in_use() != st.session_state.get(MODEL_IN_USE_KEY, model_in_use())
+    shown = st.session_state.get(MODEL_IN_USE_KEY)
+    return shown is not None and model_in_use() != shown
 
 
 def sidebar_tabs_ui(name: str) -> None:
