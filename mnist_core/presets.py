@@ -41,7 +41,7 @@ class Preset:
         return networks.NETWORKS[self.network]()
 
 
-CNN = Preset("cnn", "ours", "target >= 99.6%", "cnn", epochs=20, batch_size=128,
+CNN = Preset("cnn", "ours", "target >= 99.6%", "cnn", epochs=26, batch_size=128,
              validation_split=0.05, augment=True, learning_rate=3e-3, one_cycle=True, font_copies=20)
 ENSEMBLE_MEMBERS = 3
 

@@ -14,7 +14,7 @@ from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT
 from mnist_core.synthetic import make_samples, render
 
 NON_DIGIT_SEED = 31  # neither the seed the detector learnt from (1001) nor the one calibrate.py reported on (7)
-MIN_REFUSED = 0.8  # of 36: the shipped detector refuses ~90% of this seed's non-digits (bench/non_digits.py)
+MIN_REFUSED = 0.8  # of 36: the shipped detector refuses 34 (and 91% of 1,200 of this seed, bench/non_digits.py)
 
 
 def test_the_loop_scribble_is_not_read_as_a_digit(predictor):
@@ -34,8 +34,8 @@ def test_most_non_digits_are_refused(predictor):
 @pytest.mark.parametrize("canvas_size, share_of_height", [(280, 0.5), (280, 0.7), (400, 0.5), (400, 0.7)])
 def test_a_straight_one_is_a_digit(predictor, brush, canvas_size, share_of_height):
     # The simplest digit there is, and the one a presenter draws first. A detector that also learnt
-    # from thousands more random strokes (each lone stroke cut out of them is labelled "no digit")
-    # refused it at the default brush (20 px): it was not shipped.
+    # from thousands more random strokes, each lone stroke cut out of them labelled "no digit",
+    # refused it at the default brush (20 px); calibrate.py now leaves such strokes out.
     canvas = np.full((canvas_size, canvas_size), 255, np.uint8)
     top = int(canvas_size * (1 - share_of_height) / 2)
     cv2.line(canvas, (canvas_size // 2, top), (canvas_size // 2, canvas_size - top), 0, thickness=brush, lineType=cv2.LINE_AA)
