@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mnist_core.config import PROJECT_ROOT
-from mnist_core.serving import STREAMLIT_FLAGS, free_port, is_healthy, stop_process_group
+from mnist_core.serving import free_port, is_healthy, stop_process_group
 
 
 class ServerStartError(RuntimeError):
@@ -44,8 +44,9 @@ class StreamlitServer:
         script = self.script.resolve()
         if not script.is_file():
             raise FileNotFoundError(f"no Streamlit script at {self.script}")
-        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
-                   *STREAMLIT_FLAGS]
+        # No other flag: .streamlit/config.toml serves it (headless, no file watcher, no usage
+        # statistics), as it serves `streamlit run app.py`.
+        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port)]
         # The log goes to a file, not a pipe: a pipe nobody reads would eventually block the server.
         with tempfile.NamedTemporaryFile(prefix=f"streamlit-{self.port}-", suffix=".log", delete=False) as log:
             self.log_path = Path(log.name)

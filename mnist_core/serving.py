@@ -14,15 +14,6 @@ import subprocess
 import urllib.error
 import urllib.request
 
-# Quiet and offline: no browser tab, no usage-stats ping (no internet is needed, and the figures
-# should not include telemetry), no file watcher (nothing edits the page while it serves, and the
-# watcher costs CPU).
-STREAMLIT_FLAGS = (
-    "--server.headless", "true",
-    "--server.fileWatcherType", "none",
-    "--server.runOnSave", "false",
-    "--browser.gatherUsageStats", "false",
-)  # fmt: skip
 HEALTH_PATH = "/_stcore/health"  # what the browser polls before it opens the websocket
 STOP_GRACE_SECONDS = 10.0  # after SIGTERM, before SIGKILL
 # The load balancer's cookie (scripts/serve.py): which replica, or for the front balancer of several

@@ -33,7 +33,6 @@ from mnist_core.config import PROJECT_ROOT
 from mnist_core.serving import (
     MACHINE_COOKIE,
     REPLICA_COOKIE,
-    STREAMLIT_FLAGS,
     find_haproxy,
     free_port,
     is_healthy,
@@ -64,7 +63,7 @@ class Replica:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                   "--server.address", "127.0.0.1", *STREAMLIT_FLAGS]
+                   "--server.address", "127.0.0.1"]
         with self.log_path.open("ab") as log:
             # cwd: the project root, so that .streamlit/config.toml applies as in `streamlit run app.py`.
             self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,

@@ -440,6 +440,24 @@ def test_on_a_phone_the_answer_and_the_whole_canvas_are_on_the_first_screen(brow
         page.context.close()
 
 
+def test_a_visitors_browser_talks_to_the_app_server_only(browser, app_url: str, shots_dir: Path) -> None:
+    # A room of phones sends nothing to a third party. With Streamlit's usage statistics on (the
+    # config once lost browser.gatherUsageStats = false), every page asked data.streamlit.io first.
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(READ_TIMEOUT * 1000)
+    elsewhere = []
+    context.on("request", lambda request: request.url.startswith((app_url, "data:", "blob:")) or elsewhere.append(request.url))
+    try:
+        page = context.new_page()
+        open_page(page, app_url, timeout=PAGE_TIMEOUT)
+        draw(page, centred("4"))
+        expect_prediction(page, "4", shots_dir / "15-server-only.png")
+        page.wait_for_timeout(1000)
+    finally:
+        context.close()
+    assert elsewhere == []
+
+
 def page_background_luminance(page) -> float:
     """The relative luminance (0 black, 1 white) of the page's background."""
     rgb = page.evaluate("""() => getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor
