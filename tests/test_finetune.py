@@ -64,7 +64,7 @@ def test_the_new_folder_is_complete_reads_the_new_hand_better_and_keeps_mnist(fi
     root, labels, stdout = fine_tuned
     out = root / "models" / "cnn-room"
     assert {path.name for path in out.iterdir()} == {"model.keras", "history.json", "metrics.json", "mistakes.json",
-                                                     "mistakes.npz", "calibration.json", "not_digit.keras"}
+                                                     "mistakes.npz", "calibration.json", "not_digit.keras", "steps.json"}
     assert "about" in stdout and "s left" in stdout  # progress with an ETA
     history = artifacts.read_history(out)
     base_epochs = len(artifacts.read_history(PROJECT_ROOT / "models" / "cnn")["loss"])
