@@ -3,7 +3,7 @@
     python bench/non_digits.py --drawings 3000 --seed 31
 
 Drawings come from mnist_core.non_digits (scribbles, zigzags, loops, letters, shapes, strokes); use
-another seed than the ones scripts/calibrate.py trained the detector on (1001) and reported on (7). Each is read as the
+another seed than the ones scripts/calibrate.py trained the detector on (1001, and 1002 for its extra scribbles and strokes) and reported on (7). Each is read as the
 app reads (multi) and as scripts/predict.py does by default (one digit).
 """
 
