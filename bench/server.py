@@ -31,8 +31,9 @@ class StreamlitServer:
     everything it spawned. The log stays on disk (log_path) for a look afterwards.
     """
 
-    def __init__(self, script: str | os.PathLike, startup_timeout: float = 90.0) -> None:
+    def __init__(self, script: str | os.PathLike, startup_timeout: float = 90.0, python: str | os.PathLike = sys.executable) -> None:
         self.script = Path(script)
+        self.python = str(python)  # another virtualenv's, e.g. a fresh install's (bench/install_size.py)
         self.startup_timeout = startup_timeout
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,7 +47,7 @@ class StreamlitServer:
             raise FileNotFoundError(f"no Streamlit script at {self.script}")
         # No other flag: .streamlit/config.toml serves it (headless, no file watcher, no usage
         # statistics), as it serves `streamlit run app.py`.
-        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port)]
+        command = [self.python, "-m", "streamlit", "run", str(script), "--server.port", str(self.port)]
         # The log goes to a file, not a pipe: a pipe nobody reads would eventually block the server.
         with tempfile.NamedTemporaryFile(prefix=f"streamlit-{self.port}-", suffix=".log", delete=False) as log:
             self.log_path = Path(log.name)

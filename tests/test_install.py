@@ -1,4 +1,4 @@
-"""The serving install, as a user makes it: `pip install -r requirements.txt` in a fresh virtualenv
+"""The serving install, as a user makes it: `pip install --no-compile -r requirements.txt` in a fresh virtualenv
 serves the app and reads drawings without TensorFlow or Keras, and stays under 700 MB (the
 install with training, requirements-train.txt, takes over 2 GB).
 
@@ -45,7 +45,7 @@ def serving_venv(tmp_path_factory):
     started = time.monotonic()
     # `-e .` in requirements.txt is relative to the working directory: install from the repo.
     install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+        [python, "-m", "pip", "install", "-q", "--no-compile", "-r", "requirements.txt"],  # as the README says
         cwd=PROJECT_ROOT, env=outside_env(), capture_output=True, text=True, timeout=1800, check=False,
     )
     assert install.returncode == 0, install.stderr[-3000:]
