@@ -179,6 +179,17 @@ def handwriting_font_digits(folder: str | None, copies: int, seed: int) -> tuple
     return to_model_input(as_mnist(variants)), variant_labels, sorted(set(names))
 
 
+def with_font_digits(data, fonts_dir: str | None, copies: int, seed: int) -> tuple[tuple, int, list[str]]:
+    """(x_train, y_train, x_val, y_val) -> the same with `copies` handwritten variants (drawn from
+    seed) of every training font's digit added to the training images, their count, the fonts' names."""
+    if not copies:
+        return data, 0, []
+    font_x, font_y, fonts = handwriting_font_digits(fonts_dir, copies, seed)
+    x_train, y_train, x_val, y_val = data
+    print(f"data: {len(font_x)} digits from {len(fonts)} handwriting fonts added to training (seed {seed})")
+    return (np.concatenate([x_train, font_x]), np.concatenate([y_train, font_y]), x_val, y_val), len(font_x), fonts
+
+
 def train_network(preset, args, epochs: int, batch_size: int, seed: int, data) -> tuple[keras.Model, dict, dict, float]:
     """One network of this preset trained from scratch -> (model, per-epoch history, step records, seconds training)."""
     import keras
@@ -235,8 +246,9 @@ def mean_history(histories: list[dict]) -> dict:
     return {**mean, "members": histories}
 
 
-def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tuple[keras.Model, dict, dict | None, list[dict]]:
-    """An ensemble preset's networks, trained here or read from --members-from, averaged ->
+def train_ensemble(preset, args, epochs: int, batch_size: int, data, test, font_copies: int) -> tuple[keras.Model, dict, dict | None, list[dict]]:
+    """An ensemble preset's networks, trained here or read from --members-from, averaged. A network
+    trained here is the one `--model <member preset> --seed S` makes, its font variants included ->
     (model, the networks' mean history, their mean step records (None unless every network has
     them on one grid), a record of each network)."""
     from mnist_core.networks import build_cnn_ensemble
@@ -257,11 +269,12 @@ def train_ensemble(preset, args, epochs: int, batch_size: int, data, test) -> tu
         for index in range(preset.members):
             seed = args.seed + index
             print(f"member {index + 1} of {preset.members} (seed {seed})", flush=True)
-            network, history, member_steps, seconds = train_network(member_preset, args, epochs, batch_size, seed, data)
+            member_data, font_digit_count, fonts = with_font_digits(data, args.fonts_dir, font_copies, seed)
+            network, history, member_steps, seconds = train_network(member_preset, args, epochs, batch_size, seed, member_data)
             networks.append(network)
             histories.append(history)
             steps.append(member_steps)
-            records.append({"seed": seed, "training_seconds": seconds})
+            records.append({"seed": seed, "training_seconds": seconds, "font_digits": font_digit_count, "training_fonts": fonts})
     x_test, y_test = test
     for record, network in zip(records, networks):
         record["test_accuracy"] = float(
@@ -336,25 +349,19 @@ def main(argv=None) -> None:
     # Other writers' hands: handwriting fonts' digits join the training images (never validation or test).
     font_copies = preset.font_copies if args.font_copies is None else args.font_copies
     mnist_train_images, font_digit_count, training_fonts = len(x_train), 0, []
-    if font_copies and not args.members_from:
-        font_x, font_y, training_fonts = handwriting_font_digits(args.fonts_dir, font_copies, args.seed)
-        x_train, y_train = np.concatenate([x_train, font_x]), np.concatenate([y_train, font_y])
-        font_digit_count = len(font_x)
-        print(f"data: {font_digit_count} digits from {len(training_fonts)} handwriting fonts added to training")
     data = (x_train, y_train, x_val, y_val)
 
     # Model and training: one network, or an ensemble of networks trained apart, averaged.
     members_record = []
     if not preset.members:
+        data, font_digit_count, training_fonts = with_font_digits(data, args.fonts_dir, font_copies, args.seed)
         model, history_record, steps_record, training_seconds = train_network(
             preset, args, epochs, batch_size, args.seed, data)
     else:
-        model, history_record, steps_record, members_record = train_ensemble(preset, args, epochs, batch_size, data, (x_test, y_test))
+        model, history_record, steps_record, members_record = train_ensemble(
+            preset, args, epochs, batch_size, data, (x_test, y_test), font_copies)
         training_seconds = sum(member["training_seconds"] for member in members_record)
         epochs = len(history_record["loss"])
-        for member in members_record:  # members trained here saw this run's font digits
-            member.setdefault("font_digits", font_digit_count)
-            member.setdefault("training_fonts", training_fonts)
         training_fonts = sorted({font for member in members_record for font in member["training_fonts"]})
 
     recorded = recorded_arguments(args, data_folder)
