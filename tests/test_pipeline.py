@@ -44,20 +44,26 @@ def place(mask: np.ndarray, where: tuple[float, float], size: int = 280) -> np.n
     return canvas
 
 
+# The fixture's test digits these tests draw, one per class 0-9: the first of each class the
+# 3-December ensemble read right with p > 0.999. Fixed, so that a new model is judged on the same
+# drawings as the one before it (chosen anew per model, a retrained ensemble picked another 9, a
+# slanted one that every ensemble, the old included, reads as a 7 when it touches an 8).
+SAMPLE_DIGIT_INDICES = (10, 5, 1, 30, 4, 15, 11, 0, 61, 9)
+
+
 @pytest.fixture(scope="module")
 def sample_digits(predictor):
     """One MNIST test digit of each class (from the committed fixture), in label order 0-9.
 
-    Only digits the model reads right and without doubt as MNIST made them, so that these tests
-    judge the drawing pipeline, not the model on MNIST's own ambiguous digits.
+    Digits the model reads right and without doubt as MNIST made them, so that these tests judge
+    the drawing pipeline, not the model on MNIST's own ambiguous digits.
     """
     test = load_from_dir(FIXTURE_MNIST).test
-    probabilities = predictor.probabilities(test.images / 255.0)
-    first_right = {}
-    for image, label, p in zip(test.images, test.labels, probabilities):
-        if p.argmax() == label and p.max() > 0.999:
-            first_right.setdefault(int(label), image)
-    return [(first_right[label], label) for label in range(10)]
+    images, labels = test.images[list(SAMPLE_DIGIT_INDICES)], test.labels[list(SAMPLE_DIGIT_INDICES)]
+    assert list(labels) == list(range(10))
+    probabilities = predictor.probabilities(images / 255.0)
+    assert (probabilities.argmax(axis=1) == labels).all() and (probabilities.max(axis=1) > 0.999).all(), probabilities.max(axis=1)
+    return [(image, int(label)) for image, label in zip(images, labels)]
 
 
 def test_one_digit_anywhere_any_size_any_brush_any_style(predictor, sample_digits):
