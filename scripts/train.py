@@ -348,7 +348,7 @@ def main(argv=None) -> None:
     print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test from {mnist.source}")
     # Other writers' hands: handwriting fonts' digits join the training images (never validation or test).
     font_copies = preset.font_copies if args.font_copies is None else args.font_copies
-    mnist_train_images, font_digit_count, training_fonts = len(x_train), 0, []
+    mnist_train_images, font_digit_count = len(x_train), 0  # an ensemble's font digits are its members'
     data = (x_train, y_train, x_val, y_val)
 
     # Model and training: one network, or an ensemble of networks trained apart, averaged.
