@@ -29,16 +29,22 @@ def answer_ui(reading: Reading | None, label: str = PREDICTION_LABEL) -> None:
         st.metric(label, "?", delta=note, delta_color="gray", delta_arrow="off")
         return
     if reading.status == UNSURE:
-        note, color = "Not sure: " + " · ".join(
-            f"{d.top_two[0][0]} ({d.top_two[0][1]:.0%}) or {d.top_two[1][0]} ({d.top_two[1][1]:.0%})"
-            for d in digits if d.status == UNSURE
-        ) + (f" · {reading.hint}" if reading.hint else ""), "orange"
+        note, color = "Not sure: " + " · ".join(unsure_note(d) for d in digits if d.status == UNSURE) + (
+            f" · {reading.hint}" if reading.hint else ""), "orange"
     else:
         confidence = min(d.confidence for d in digits)
         note = f"{confidence:.0%} sure" + (f" of each of its {len(digits)} digits" if len(digits) > 1 else "")
         color = "green"
     # One element, not columns of several: it is redrawn after every stroke.
     st.metric(label, reading.text, delta=note, delta_color=color, delta_arrow="off")
+
+
+def unsure_note(digit: DigitReading) -> str:
+    """Why one digit is not sure: the detector doubts it is a digit, or two digits are close."""
+    if digit.doubtful:
+        return f"{digit.digit}? it does not look much like a digit"
+    (first, p_first), (second, p_second) = digit.top_two
+    return f"{first} ({p_first:.0%}) or {second} ({p_second:.0%})"
 
 
 def details_ui(reading: Reading | None) -> None:

@@ -49,6 +49,9 @@ class DigitReading:
     # float32 (h, w): the digit's own ink in its box, other ink removed, as normalize_digit read it
     # (for showing the steps: mnist_core.explain); None where a reading was made without it.
     own_ink: np.ndarray | None = None
+    # UNSURE because the not-a-digit detector doubts the piece (between its two thresholds), not
+    # because the model hesitates between two digits.
+    doubtful: bool = False
 
     @property
     def digit(self) -> int:
@@ -99,6 +102,9 @@ class Predictor:
         # The not-a-digit detector and the score above which a piece is no digit (calibrate.py);
         # without them, no drawing is judged NOT_DIGIT.
         self.not_digit_threshold = read_not_digit_threshold(self.folder)
+        # Between this lower score and the threshold a piece is answered "not sure", not refused;
+        # a model calibrated without it has no such band.
+        self.not_digit_doubt_threshold = read_calibrated(self.folder, "not_digit_doubt_threshold") or self.not_digit_threshold
         self.not_digit_detector = load_detector(self.folder) if self.not_digit_threshold is not None else None
         self._keras_lock = threading.Lock()
         self._model = None
@@ -193,34 +199,44 @@ class Predictor:
         inputs, probabilities = read_digits(digits)
         return self.make_reading(digits, inputs, probabilities, ink)
 
-    def not_digit(self, inputs: np.ndarray) -> np.ndarray:
-        """float32 (n, 28, 28) one drawing's pieces -> bool (n,): which look like no digit. Of several
-        pieces, none does unless a second one nearly does too: cutting touching digits apart leaves
-        an odd piece (half a 0 against a 1) where the number reads right."""
+    def not_digit(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """float32 (n, 28, 28) one drawing's pieces -> bool (n,) which look like no digit, and bool
+        (n,) which the detector doubts (above the doubt threshold, not far). Of several pieces, none
+        counts unless a second one nearly does too: cutting touching digits apart leaves an odd
+        piece (half a 0 against a 1) where the number reads right."""
+        nothing = np.zeros(len(inputs), bool)
         if self.not_digit_detector is None or len(inputs) == 0:
-            return np.zeros(len(inputs), bool)
-        ratios = not_digit_scores(self.not_digit_detector, inputs) / self.not_digit_threshold
-        far = ratios > 1.0
-        if len(ratios) > 1 and np.sort(ratios)[-2] <= SECOND_PIECE_FAR:
-            far[:] = False
-        return far
+            return nothing, nothing
+        scores = not_digit_scores(self.not_digit_detector, inputs)
+        far = beyond(scores, self.not_digit_threshold)
+        return far, beyond(scores, self.not_digit_doubt_threshold) & ~far
 
     def make_reading(
         self, digits: list[DigitInk], inputs: np.ndarray, probabilities: np.ndarray, ink: np.ndarray
     ) -> Reading:
-        far = self.not_digit(inputs)
+        far, doubted = self.not_digit(inputs)
         readings = [
             DigitReading(
                 box=digit.box, model_input=model_input, probabilities=p,
-                status=NOT_DIGIT if is_far else OK if p.max() >= self.unsure_threshold else UNSURE,
-                own_ink=digit.ink,
+                status=NOT_DIGIT if is_far else OK if p.max() >= self.unsure_threshold and not doubt else UNSURE,
+                own_ink=digit.ink, doubtful=bool(doubt),
             )
-            for digit, model_input, p, is_far in zip(digits, inputs, probabilities, far)
+            for digit, model_input, p, is_far, doubt in zip(digits, inputs, probabilities, far, doubted)
         ]
         statuses = {r.status for r in readings}
         status = NOT_DIGIT if NOT_DIGIT in statuses else UNSURE if UNSURE in statuses else OK
         hint = THIN_BRUSH_HINT if status != OK and too_fat_for_its_brush(ink) else None
         return Reading(status, readings, ink, hint)
+
+
+def beyond(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """float (n,) detector scores of one drawing's pieces, a threshold -> bool (n,) above it, with
+    the second-piece rule of Predictor.not_digit (several pieces: none unless a second is near)."""
+    ratios = scores / threshold
+    above = ratios > 1.0
+    if len(ratios) > 1 and np.sort(ratios)[-2] <= SECOND_PIECE_FAR:
+        above[:] = False
+    return above
 
 
 def read_unsure_threshold(folder: Path) -> float:

@@ -14,7 +14,8 @@ first with scripts/fetch_fonts.py, or pass --font-copies 0) from those it cuts
 out of --detector-non-digits generated non-digits (mnist_core.non_digits, seed --detector-seed) and
 --detector-hard-non-digits more of the kinds most often read as a digit, less the pieces that are
 a lone straight stroke (a 1 to anyone: mnist_core.not_digit.LINE_LIKE_ELONGATION). Its
-threshold is the score that all but --refuse-digits of the held-out drawn digits stay under. The
+threshold is the score that all but --refuse-digits of the held-out drawn digits stay under; between
+the score all but --doubt-digits stay under and that threshold, a piece is answered "not sure". The
 share of other generated non-digits (seed --non-digit-seed) refused (any status but ok) is reported.
 Writes calibration.json and the detector (not_digit.keras) into the model folder.
 """
@@ -108,8 +109,10 @@ def main(argv=None) -> None:
     parser.add_argument("--canvases", type=int, default=6000, help="fewer make the threshold noisy")
     parser.add_argument("--target", type=float, default=0.995, help="accuracy required above the threshold")
     parser.add_argument("--seed", type=int, default=99)
-    parser.add_argument("--refuse-digits", type=float, default=0.004,
+    parser.add_argument("--refuse-digits", type=float, default=0.0001,
                         help="share of held-out drawn digits allowed above the not-a-digit threshold")
+    parser.add_argument("--doubt-digits", type=float, default=0.006,
+                        help="share of held-out drawn digits allowed above the doubt threshold (answered not sure)")
     parser.add_argument("--detector-canvases", type=int, default=16000, help="drawn-digit canvases the detector learns from")
     parser.add_argument("--detector-non-digits", type=int, default=16000, help="generated non-digits the detector learns from")
     parser.add_argument("--detector-hard-non-digits", type=int, default=8000,
@@ -162,10 +165,13 @@ def main(argv=None) -> None:
     unsure = confidences < threshold
     not_digit_threshold = float(np.quantile(scores, 1 - args.refuse_digits))
     not_digit = scores > not_digit_threshold
+    doubt_threshold = min(float(np.quantile(scores, 1 - args.doubt_digits)), not_digit_threshold)
+    doubted = (scores > doubt_threshold) & ~not_digit
 
     # The predictor judged with the new thresholds, as it will be once they are saved.
     predictor.unsure_threshold = threshold
     predictor.not_digit_detector, predictor.not_digit_threshold = detector, not_digit_threshold
+    predictor.not_digit_doubt_threshold = doubt_threshold
     non_digits_refused = [predictor.read(drawing.image, multi=True).status != OK  # multi: as the app reads
                           for drawing in make_non_digits(args.non_digits, seed=args.non_digit_seed)]
     report = {
@@ -181,7 +187,10 @@ def main(argv=None) -> None:
         "not_digit_threshold": round(not_digit_threshold, 4),
         "refuse_digits": args.refuse_digits,
         "drawn_digits_not_digit": float(not_digit.mean()),
-        "drawn_digits_not_ok": float((unsure | not_digit).mean()),
+        "not_digit_doubt_threshold": round(doubt_threshold, 4),
+        "doubt_digits": args.doubt_digits,
+        "drawn_digits_doubted": float(doubted.mean()),
+        "drawn_digits_not_ok": float((unsure | not_digit | doubted).mean()),
         "right_answers_marked_not_digit": float(not_digit[correct].mean()) if correct.any() else None,
         "errors_caught_as_not_digit_or_unsure": float((unsure | not_digit)[~correct].mean()) if (~correct).any() else None,
         "non_digits_refused": float(np.mean(non_digits_refused)),

@@ -38,6 +38,8 @@ from mnist_core.explain import Explainer
 from mnist_core.image_io import read_image
 from mnist_core.predictor import EMPTY, NOT_DIGIT, UNSURE, DigitReading, Predictor, Reading
 
+DOUBT_NOTE = "read as a digit, but it does not look much like one"
+
 
 def boxes_of(reading: Reading) -> list[list[int]]:
     """Each digit's box as [left, top, width, height] in the image's pixels."""
@@ -60,7 +62,8 @@ def reading_record(path: str, reading: Reading) -> dict:
         "probabilities": [round(float(p), 6) for p in first.probabilities],
         "top_two": [[digit, round(p, 6)] for digit, p in first.top_two],
         "boxes": boxes_of(reading),
-    } | ({"hint": reading.hint} if reading.hint else {})
+    } | ({"hint": reading.hint} if reading.hint else {}) | (
+        {"note": DOUBT_NOTE} if reading.status == UNSURE and any(d.doubtful for d in reading.digits) else {})
 
 
 def several_digits_record(record: dict, several: Reading) -> dict:

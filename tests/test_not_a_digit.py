@@ -61,3 +61,22 @@ def test_a_tiny_digit_drawn_with_a_fat_brush_gets_the_thin_brush_hint(predictor,
     assert (reading.status, reading.hint) == (EMPTY, THIN_BRUSH_HINT)
     normal = predictor.read(render(stroke_canvas(DRAWN_STROKES[digit], size=320, brush=20, scale=2.5, offset=(30, 20)), "black_on_white"))
     assert normal.hint is None
+
+
+def test_a_piece_the_detector_doubts_is_not_sure_and_one_it_refuses_is_not_a_digit():
+    # Two thresholds (calibrate.py): above the higher one a piece is no digit; between the two the
+    # answer is "not sure", saying why, so that a real digit the detector merely doubts is not refused.
+    from mnist_core.not_digit import not_digit_scores
+    from mnist_core.predictor import UNSURE, Predictor
+    from scripts.predict import DOUBT_NOTE, reading_record
+
+    predictor = Predictor()  # its own: the thresholds are changed below
+    first = predictor.read(loop_scribble()).first
+    score = float(not_digit_scores(predictor.not_digit_detector, first.model_input[None])[0])
+    predictor.not_digit_threshold, predictor.not_digit_doubt_threshold = score * 1.5, score * 0.5
+    doubted = predictor.read(loop_scribble())
+    assert (doubted.status, doubted.first.doubtful) == (UNSURE, True)
+    assert reading_record("scribble.png", doubted)["note"] == DOUBT_NOTE
+    predictor.not_digit_threshold = score * 0.9
+    refused = predictor.read(loop_scribble())
+    assert (refused.status, refused.first.doubtful) == (NOT_DIGIT, False)
