@@ -101,6 +101,18 @@ def save_detector(model, folder: Path) -> Path:
     return path
 
 
+def kept_detector_record(folder: Path) -> dict:
+    """The folder's calibration.json's record of how its detector was trained, and the command that
+    trained it, or {} when there is none."""
+    try:
+        earlier = artifacts.read_json(folder / CALIBRATION_FILE)
+    except (FileNotFoundError, ValueError):
+        return {}
+    record = {key: value for key, value in earlier.get("detector", {}).items() if key not in ("file", "kept", "seconds")}
+    made_by = record.pop("made_by", None) or earlier.get("command")
+    return {"made_by": made_by, **record} if made_by else record
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL, help="preset name or model folder")
@@ -132,7 +144,8 @@ def main(argv=None) -> None:
     train = load_mnist(args.data_dir).train
     images, labels = train.images[-held_out:], train.labels[-held_out:]
     started = time.monotonic()
-    trained = {}
+    # A kept detector keeps its story: how the calibration that trained it made it.
+    trained = kept_detector_record(predictor.folder) if args.keep_detector else {}
     if not args.keep_detector:
         digit_pieces, non_digit_pieces = detector_examples(predictor, train.images[:-held_out], train.labels[:-held_out], args)
         print(f"not-a-digit detector: {len(digit_pieces)} digit pieces, {len(non_digit_pieces)} non-digit pieces "

@@ -11,7 +11,9 @@ and "error" for unreadable files. Exit code 1 if any input errored. The status i
   ok         a digit read ("digit"; with --multi, "digits" left to right)
   unsure     the model hesitates: "top_two" holds its two best guesses. Without --multi, a drawing
              of several digits is unsure too, with "digit" null, "digits" the number they read and a
-             "note": "4 digits found (2024); pass --multi to read them as a number"
+             "note": "4 digits found (2024); pass --multi to read them as a number". A digit the
+             not-a-digit detector doubts (between its two thresholds) is unsure too, with the note
+             "read as a digit, but it does not look much like one"
   not_digit  the drawing looks like no digit (a scribble, a letter, a shape): "digit" is null,
              "top_two" holds what it looks least unlike
   empty      nothing drawn
