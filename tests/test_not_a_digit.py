@@ -3,14 +3,21 @@ while real drawn digits still read; a digit a brush too wide turned into a blob 
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
-from conftest import DRAWN_STROKES, FIXTURE_MNIST, loop_scribble, stroke_canvas
+from conftest import DRAWN_STROKES, FIXTURE_MNIST, PROJECT_ROOT, loop_scribble, stroke_canvas
 
+from mnist_core.config import CALIBRATION_FILE
 from mnist_core.data import load_from_dir
 from mnist_core.non_digits import make_non_digits
-from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT
+from mnist_core.not_digit import not_digit_scores
+from mnist_core.predictor import EMPTY, NOT_DIGIT, OK, THIN_BRUSH_HINT, UNSURE, Predictor
 from mnist_core.synthetic import make_samples, render
 
 NON_DIGIT_SEED = 31  # neither the seed the detector learnt from (1001) nor the one calibrate.py reported on (7)
@@ -63,20 +70,25 @@ def test_a_tiny_digit_drawn_with_a_fat_brush_gets_the_thin_brush_hint(predictor,
     assert normal.hint is None
 
 
-def test_a_piece_the_detector_doubts_is_not_sure_and_one_it_refuses_is_not_a_digit():
+def test_a_piece_the_detector_doubts_is_not_sure_and_one_it_refuses_is_not_a_digit(tmp_path):
     # Two thresholds (calibrate.py): above the higher one a piece is no digit; between the two the
     # answer is "not sure", saying why, so that a real digit the detector merely doubts is not refused.
-    from mnist_core.not_digit import not_digit_scores
-    from mnist_core.predictor import UNSURE, Predictor
-    from scripts.predict import DOUBT_NOTE, reading_record
+    # Set around a triangle's own score in a copy of the model, read by predict.py as a user runs it.
+    triangle = render(stroke_canvas([[(20, 80), (50, 20), (80, 80), (20, 80)]], size=280, brush=14), "black_on_white")
+    predictor = Predictor()
+    score = float(not_digit_scores(predictor.not_digit_detector, predictor.read(triangle).first.model_input[None])[0])
+    folder = shutil.copytree(predictor.folder, tmp_path / "model")
+    drawing = tmp_path / "triangle.png"
+    cv2.imwrite(str(drawing), triangle)
 
-    predictor = Predictor()  # its own: the thresholds are changed below
-    first = predictor.read(loop_scribble()).first
-    score = float(not_digit_scores(predictor.not_digit_detector, first.model_input[None])[0])
-    predictor.not_digit_threshold, predictor.not_digit_doubt_threshold = score * 1.5, score * 0.5
-    doubted = predictor.read(loop_scribble())
-    assert (doubted.status, doubted.first.doubtful) == (UNSURE, True)
-    assert reading_record("scribble.png", doubted)["note"] == DOUBT_NOTE
-    predictor.not_digit_threshold = score * 0.9
-    refused = predictor.read(loop_scribble())
-    assert (refused.status, refused.first.doubtful) == (NOT_DIGIT, False)
+    def read_with(threshold: float) -> dict:
+        calibration = json.loads((folder / CALIBRATION_FILE).read_text())
+        calibration.update(not_digit_threshold=threshold, not_digit_doubt_threshold=score * 0.5)
+        (folder / CALIBRATION_FILE).write_text(json.dumps(calibration))
+        command = [sys.executable, str(PROJECT_ROOT / "scripts" / "predict.py"), "--model", str(folder), str(drawing)]
+        return json.loads(subprocess.run(command, capture_output=True, text=True, timeout=300, check=True).stdout)
+
+    doubted = read_with((score + 1) / 2)  # above its score, below 1 (a threshold outside (0, 1) is ignored)
+    assert (doubted["status"], doubted.get("note")) == (UNSURE, "read as a digit, but it does not look much like one")
+    refused = read_with(score * 0.9)
+    assert (refused["status"], refused.get("note")) == (NOT_DIGIT, None)
