@@ -2,7 +2,9 @@
 
 No mocks: a real `streamlit run` of bench/pages/loadtest_target.py, which
 answers the load test's own digit drawings deterministically, and simulated users
-speaking Streamlit's websocket protocol.
+speaking Streamlit's websocket protocol. The first test also runs the load on
+bench/pages/canvas_and_reading.py, the floor page of docs/deployment.md, which reads
+with the default model.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import json
 import random
 
+import pytest
 from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
@@ -22,15 +25,17 @@ from bench.server import StreamlitServer
 from bench.streamlit_protocol import component_state, rerun_backmsg
 from mnist_core.config import PROJECT_ROOT
 
-TARGET_PAGE = PROJECT_ROOT / "bench" / "pages" / "loadtest_target.py"
+PAGES = PROJECT_ROOT / "bench" / "pages"
+TARGET_PAGE = PAGES / "loadtest_target.py"
 
 
-def test_two_simulated_users_each_get_their_own_digit_back():
+@pytest.mark.parametrize("page", [TARGET_PAGE, PAGES / "canvas_and_reading.py"], ids=lambda page: page.stem)
+def test_two_simulated_users_each_get_their_own_digit_back(page):
     template = loadtest.CanvasTemplate.from_fixture()
     drawings = loadtest.render_digits(loadtest.CanvasStyle(), template)
 
     async def run() -> dict:
-        with StreamlitServer(TARGET_PAGE) as server:
+        with StreamlitServer(page) as server:
             settings = loadtest.LoadSettings(url=server.url, users=2, duration=5, interval=0.5)
             return await loadtest.run_load(settings, template, drawings, server_pid=server.process.pid)
 
