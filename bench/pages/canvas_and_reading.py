@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from bench.loadtest import CanvasStyle
-from mnist_core.config import DEFAULT_MODEL, PREDICTION_LABEL, PROJECT_ROOT
+from mnist_core.config import PREDICTION_LABEL
 from mnist_core.image_io import decode_canvas_png
 from mnist_core.predictor import Predictor
 
@@ -26,7 +26,7 @@ STYLE = CanvasStyle()  # the load test's defaults, which are the app's canvas
 
 @st.cache_resource
 def predictor() -> Predictor:
-    return Predictor(PROJECT_ROOT / "models" / DEFAULT_MODEL)
+    return Predictor()  # the default model, found as the app finds it ($DIGIT_MODELS_DIR too)
 
 
 canvas = st_canvas(
