@@ -5,6 +5,7 @@ or from handwriting fonts no model trained on (other writers than MNIST's).
     python scripts/evaluate_drawn.py --source fonts            # the held-out handwriting fonts
     python scripts/evaluate_drawn.py --json                    # one JSON object
     python scripts/evaluate_drawn.py --save-failures /tmp/fail # PNGs of what went wrong
+    python scripts/evaluate_drawn.py --model A --against B     # two models on the same canvases
 
 Reports, per kind of canvas, how often the pipeline's answer is exactly right, next to a naive
 whole-canvas resize to 28x28 (what many draw-a-digit demos do) fed to the same model, and next to
@@ -12,6 +13,11 @@ the model on the very images each canvas was drawn from, as MNIST made them (for
 glyph normalized the MNIST way): the most any pipeline could get with this model (the gap between
 the two is what the pipeline loses). "unsure" is the share answered unsure or not_digit, "not digit"
 the share answered not_digit alone.
+
+--against B reads every canvas with a second model too and reports, per kind and over all kinds,
+the canvases only one of the two reads right, with an exact McNemar test: the chance of a split
+at least that uneven if the two models were equally good. Two models within a few canvases of each
+other on 3,000 differ by chance more often than not; this says when they do not.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import json
 import sys
 import time
+from math import comb
 from pathlib import Path
 
 import cv2
@@ -60,6 +67,16 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
     return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
+def mcnemar_p(only_first_right: int, only_second_right: int) -> float:
+    """Exact two-sided McNemar test on paired canvases: the chance, if both models were equally
+    likely to be the one right where they disagree, of a split at least as uneven as this one."""
+    disagreements = only_first_right + only_second_right
+    if disagreements == 0:
+        return 1.0
+    tail = sum(comb(disagreements, k) for k in range(min(only_first_right, only_second_right) + 1))
+    return min(1.0, 2 * tail / 2**disagreements)
+
+
 def source_digits(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The digits canvases are drawn from -> uint8 images (N, S, S), labels (N,), the same as
     MNIST made them, float32 (N, 28, 28), and each one's font name (None for MNIST)."""
@@ -83,11 +100,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
     parser.add_argument("--save-failures", help="folder to write the canvases the pipeline got wrong")
+    parser.add_argument("--against", metavar="MODEL", help="a second model read on the same canvases, compared canvas by canvas")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     images, labels, as_mnist_made, font_names = source_digits(args)
     predictor = Predictor(args.model)
+    against = Predictor(args.against) if args.against else None
     # The model on the source digits as MNIST made them: read once, for every kind's canvases.
     read_right = predictor.probabilities(as_mnist_made).argmax(axis=1) == labels
     failures_dir = Path(args.save_failures) if args.save_failures else None
@@ -99,12 +118,17 @@ def main(argv=None) -> None:
         # Seeded by the kind, not its place in --kinds: a kind's canvases are the same in any run.
         samples = make_samples(images, labels, args.per_kind, kind, seed=args.seed + KINDS.index(kind))
         right = naive_right = unsure = not_digit = 0
+        only_model_right = only_against_right = 0
         started = time.perf_counter()
         for number, sample in enumerate(samples):
             reading = predictor.read(sample.image, multi=kind in STRIP_GAPS)
             answer = reading.text  # "" when nothing is drawn
             unsure += reading.status in (UNSURE, NOT_DIGIT)  # not read as a digit, whatever the reason
             not_digit += reading.status == NOT_DIGIT  # of those, taken for no digit at all
+            if against is not None:
+                against_right = against.read(sample.image, multi=kind in STRIP_GAPS).text == sample.expected
+                only_model_right += answer == sample.expected and not against_right
+                only_against_right += against_right and answer != sample.expected
             if answer == sample.expected:
                 right += 1
             elif failures_dir:
@@ -124,9 +148,14 @@ def main(argv=None) -> None:
             "model_on_originals_accuracy": originals_accuracy(read_right, samples),
             "ms_per_canvas": 1000 * (time.perf_counter() - started) / len(samples),
         }
+        if against is not None:
+            results[kind]["against"] = {
+                "accuracy": (right - only_model_right + only_against_right) / len(samples),
+                "only_model_right": only_model_right, "only_against_right": only_against_right,
+                "mcnemar_p": mcnemar_p(only_model_right, only_against_right)}
 
     if args.json:
-        print(json.dumps({"model": str(predictor.folder), "source": args.source, "per_kind": args.per_kind,
+        print(json.dumps({"model": str(predictor.folder), **({"against": str(against.folder)} if against else {}), "source": args.source, "per_kind": args.per_kind,
                           "seed": args.seed, "results": results}))
         return
     print(f"model {predictor.folder}, {args.source} digits, {args.per_kind} canvases per kind, seed {args.seed}")
@@ -139,6 +168,26 @@ def main(argv=None) -> None:
             f"{(f'{naive:.2%}' if naive is not None else '-'):>13} "
             f"{(f'{originals:.2%}' if originals is not None else '-'):>16}"
         )
+    if against is not None:
+        print_comparison(results, against)
+
+
+def print_comparison(results: dict, against: Predictor) -> None:
+    """The paired table: each kind's two accuracies, the canvases only one model read right, the
+    exact McNemar p, and the same over all kinds' canvases together."""
+    print(f"\nagainst {against.folder}, on the same canvases")
+    print(f"{'kind':<14} {'model':>8} {'against':>8} {'only model right':>17} {'only against right':>19} {'McNemar p':>10}")
+    rows = [(kind, result["canvases"], result["pipeline_accuracy"], result["against"]) for kind, result in results.items()]
+    canvases = sum(count for _, count, _, _ in rows)
+    only_model = sum(paired["only_model_right"] for *_, paired in rows)
+    only_against = sum(paired["only_against_right"] for *_, paired in rows)
+    model_right = sum(count * accuracy for _, count, accuracy, _ in rows)
+    rows.append(("all kinds", canvases, model_right / canvases, {
+        "accuracy": (model_right - only_model + only_against) / canvases, "only_model_right": only_model,
+        "only_against_right": only_against, "mcnemar_p": mcnemar_p(only_model, only_against)}))
+    for kind, _, accuracy, paired in rows:
+        print(f"{kind:<14} {accuracy:>8.2%} {paired['accuracy']:>8.2%} {paired['only_model_right']:>17} "
+              f"{paired['only_against_right']:>19} {paired['mcnemar_p']:>10.2f}")
 
 
 if __name__ == "__main__":
