@@ -205,7 +205,8 @@ def main(argv=None) -> None:
         "drawn_digits_doubted": float(doubted.mean()),
         "drawn_digits_not_ok": float((unsure | not_digit | doubted).mean()),
         "right_answers_marked_not_digit": float(not_digit[correct].mean()) if correct.any() else None,
-        "errors_caught_as_not_digit_or_unsure": float((unsure | not_digit)[~correct].mean()) if (~correct).any() else None,
+        # Every way a wrong answer is held back: not sure, not a digit, or a piece the detector doubts.
+        "errors_caught_as_not_digit_or_unsure": float((unsure | not_digit | doubted)[~correct].mean()) if (~correct).any() else None,
         "non_digits_refused": float(np.mean(non_digits_refused)),
         "non_digits_source": f"{args.non_digits} generated non-digits (mnist_core.non_digits), seed {args.non_digit_seed}, read as the app does",
         "detector": {"file": DETECTOR_FILE, "kept": args.keep_detector, **trained, "seconds": round(time.monotonic() - started)},
